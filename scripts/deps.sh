@@ -1,0 +1,28 @@
+# Sourced by scripts/run, scripts/test and scripts/fuzz: installs the Debian packages tether needs
+# to build and test, only when one is missing (a fresh Debian 12 machine, as root).
+
+TETHER_APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
+  libssl-dev openssl libsqlite3-dev sqlite3 libboost-json1.81-dev libcli11-dev libarchive-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-cryptography python3-pytest
+  faketime gnutls-bin procps
+)
+
+tether_install_deps() {
+  local missing=()
+  for pkg in "${TETHER_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  echo "== installing missing packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: packages missing (${missing[*]}) and not running as root: install them with apt-get" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}

@@ -1,0 +1,79 @@
+#include "cli/context.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+
+#include "common/fs.h"
+#include "pki/ca_files.h"
+
+namespace tether::cli {
+
+std::string resolve_data_dir(const GlobalOptions& options) {
+  if (!options.data_dir.empty()) return options.data_dir;
+  if (const char* env = std::getenv("TETHER_DATA"); env != nullptr && *env != '\0') return env;
+  return "./tether-data";
+}
+
+std::string store_path(const std::string& data_dir) { return data_dir + "/tether.db"; }
+
+std::unique_ptr<store::SqliteStore> open_store(const std::string& data_dir) {
+  if (!fs::exists(store_path(data_dir))) {
+    fail(Errc::ca_missing, "no tether store in '" + data_dir + "': run 'tether ca init --data " +
+                               data_dir + "' first");
+  }
+  return must(store::SqliteStore::open(store_path(data_dir)));
+}
+
+std::string read_passphrase(const GlobalOptions& options) {
+  if (!options.passphrase_file.empty()) return must(fs::read_passphrase_file(options.passphrase_file));
+  if (const char* env = std::getenv("TETHER_CA_PASSPHRASE"); env != nullptr) return env;
+  return {};
+}
+
+pki::Authority load_authority(const GlobalOptions& options, store::Store& store,
+                              const std::string& data_dir) {
+  auto trust_domain = must(store.get_setting("trust_domain"));
+  if (!trust_domain) {
+    fail(Errc::ca_missing, "the store in '" + data_dir + "' has no CA record: run 'tether ca init'");
+  }
+  std::string passphrase = read_passphrase(options);
+  auto authority = pki::load_authority(data_dir, passphrase, *trust_domain);
+  OPENSSL_cleanse(passphrase.data(), passphrase.size());
+  return must(std::move(authority));
+}
+
+pki::Context make_context() {
+  std::string user;
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) {
+    user = pw->pw_name;
+  } else {
+    user = "uid-" + std::to_string(::geteuid());
+  }
+  return pki::Context{"cli:" + user, static_cast<int64_t>(std::time(nullptr))};
+}
+
+void print_json(const boost::json::value& value) { std::cout << boost::json::serialize(value) << "\n"; }
+
+}  // namespace tether::cli
+
+#include <CLI/CLI.hpp>
+
+namespace tether::cli {
+
+void add_data_option(CLI::App* sub, GlobalOptions& options) {
+  sub->add_option("--data", options.data_dir,
+                  "data directory (default: $TETHER_DATA or ./tether-data)");
+}
+void add_json_option(CLI::App* sub, GlobalOptions& options) {
+  sub->add_flag("--json", options.json, "print JSON");
+}
+void add_passphrase_option(CLI::App* sub, GlobalOptions& options) {
+  sub->add_option("--passphrase-file", options.passphrase_file,
+                  "file whose first line is the CA key passphrase (default: $TETHER_CA_PASSPHRASE)");
+}
+
+}  // namespace tether::cli

@@ -1,0 +1,178 @@
+#include "pki/bundle.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "common/fs.h"
+#include "x509/openssl_error.h"
+#include "x509/pem.h"
+
+namespace tether::pki {
+
+namespace {
+
+constexpr unsigned kPrivateMode = 0600;
+constexpr unsigned kPublicMode = 0644;
+constexpr unsigned kDirMode = 0755;
+constexpr unsigned kCertsDirMode = 0700;
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+struct EntryFree {
+  void operator()(archive_entry* e) const { archive_entry_free(e); }
+};
+
+struct File {
+  std::string name;
+  std::string data;
+  unsigned mode;
+};
+
+Status write_tar_gz(const std::string& path, const std::vector<File>& files) {
+  // The archive holds a private key, so the file itself is created 0600.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kPrivateMode);
+  if (fd < 0) return make_error(Errc::io_error, "cannot create '" + path + "': " + std::strerror(errno));
+  std::unique_ptr<archive, ArchiveFree> a(archive_write_new());
+  archive_write_add_filter_gzip(a.get());
+  archive_write_set_format_pax_restricted(a.get());
+  auto fail = [&](std::string_view what) {
+    std::string msg = "cannot write '" + path + "': " + std::string(what) + ": " +
+                      (archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error");
+    ::close(fd);
+    ::unlink(path.c_str());
+    return make_error(Errc::io_error, msg);
+  };
+  if (archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) return fail("open");
+  time_t now = ::time(nullptr);
+  auto add = [&](const std::string& name, const std::string& data, unsigned mode, bool dir) {
+    std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
+    archive_entry_set_pathname(entry.get(), name.c_str());
+    archive_entry_set_filetype(entry.get(), dir ? AE_IFDIR : AE_IFREG);
+    archive_entry_set_perm(entry.get(), mode);
+    archive_entry_set_size(entry.get(), dir ? 0 : static_cast<la_int64_t>(data.size()));
+    archive_entry_set_mtime(entry.get(), now, 0);
+    if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) return false;
+    if (!dir && archive_write_data(a.get(), data.data(), data.size()) != static_cast<la_ssize_t>(data.size())) {
+      return false;
+    }
+    return true;
+  };
+  if (!add("certs", "", kCertsDirMode, true)) return fail("certs/");
+  for (const auto& f : files) {
+    if (!add(f.name, f.data, f.mode, false)) return fail(f.name);
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK) return fail("close");
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    return make_error(Errc::io_error, "cannot sync '" + path + "': " + std::strerror(errno));
+  }
+  return ok_status();
+}
+
+Status write_pkcs12(const std::string& path, const BundleContents& c) {
+  x509::X509StackPtr cas(sk_X509_new_null());
+  for (X509* cert : {c.issuing, c.root}) {
+    x509::X509Ptr ref = x509::up_ref(cert);
+    if (sk_X509_push(cas.get(), ref.get()) > 0) ref.release();
+  }
+  // AES-256-CBC with PBKDF2 and a SHA-256 MAC: the OpenSSL 3 defaults, readable by current
+  // Python, Java, Windows and macOS.
+  x509::Pkcs12Ptr p12(PKCS12_create(c.p12_passphrase.c_str(), c.friendly_name.c_str(),
+                                    c.private_key, c.leaf, cas.get(), NID_aes_256_cbc,
+                                    NID_aes_256_cbc, 0, 0, 0));
+  if (!p12) return x509::openssl_error(Errc::crypto_error, "cannot build PKCS#12 bundle");
+  unsigned char* der = nullptr;
+  int len = i2d_PKCS12(p12.get(), &der);
+  if (len <= 0) return x509::openssl_error(Errc::crypto_error, "cannot encode PKCS#12 bundle");
+  std::string data(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return fs::write_new_file(path, data, kPrivateMode);
+}
+
+}  // namespace
+
+Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
+                                 bool has_p12_passphrase) {
+  if (out.empty()) {
+    return make_error(Errc::invalid_argument,
+                      "--out is required: a directory, FILE.tar.gz or FILE.p12");
+  }
+  BundleTarget target{out, BundleFormat::directory};
+  if (ends_with(out, ".tar.gz") || ends_with(out, ".tgz")) target.format = BundleFormat::tar_gz;
+  if (ends_with(out, ".p12") || ends_with(out, ".pfx")) target.format = BundleFormat::pkcs12;
+
+  if (target.format == BundleFormat::pkcs12 && !has_private_key) {
+    return make_error(Errc::invalid_argument,
+                      "--out '" + out + "': a PKCS#12 bundle holds the private key, which stays "
+                                        "with the connector in CSR mode; use a directory or .tar.gz");
+  }
+  if (target.format == BundleFormat::pkcs12 && !has_p12_passphrase) {
+    return make_error(Errc::invalid_argument,
+                      "--out '" + out + "': a PKCS#12 bundle needs --p12-passphrase-file FILE");
+  }
+  std::filesystem::path p(out);
+  std::error_code ec;
+  if (target.format == BundleFormat::directory) {
+    if (fs::exists(out) && !fs::is_empty_dir(out)) {
+      return make_error(Errc::already_exists, "--out '" + out +
+                                                  "' exists and is not an empty directory: "
+                                                  "choose a new path");
+    }
+  } else if (fs::exists(out)) {
+    return make_error(Errc::already_exists, "--out '" + out + "' already exists: choose a new path");
+  }
+  auto parent = p.parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+    return make_error(Errc::not_found, "--out '" + out + "': directory '" + parent.string() +
+                                           "' does not exist");
+  }
+  return target;
+}
+
+Status write_bundle(const BundleTarget& target, const BundleContents& c) {
+  std::string chain = x509::to_pem(c.leaf) + x509::to_pem(c.issuing);
+  std::string root = x509::to_pem(c.root);
+  std::string key;
+  if (c.private_key) {
+    TETHER_ASSIGN_OR_RETURN(key, x509::private_key_to_pem(c.private_key, ""));
+  }
+  Status written = ok_status();
+  switch (target.format) {
+    case BundleFormat::directory: {
+      written = [&]() -> Status {
+        if (!fs::exists(target.path)) TETHER_TRY(fs::make_dir(target.path, kDirMode));
+        std::string certs = target.path + "/certs";
+        TETHER_TRY(fs::make_dir(certs, kCertsDirMode));
+        TETHER_TRY(fs::write_new_file(certs + "/connector.pem", chain, kPublicMode));
+        if (c.private_key) TETHER_TRY(fs::write_new_file(certs + "/connector-key.pem", key, kPrivateMode));
+        TETHER_TRY(fs::write_new_file(certs + "/ca.pem", root, kPublicMode));
+        return fs::sync_dir(certs);
+      }();
+      break;
+    }
+    case BundleFormat::tar_gz: {
+      std::vector<File> files = {{"certs/connector.pem", chain, kPublicMode}};
+      if (c.private_key) files.push_back({"certs/connector-key.pem", key, kPrivateMode});
+      files.push_back({"certs/ca.pem", root, kPublicMode});
+      written = write_tar_gz(target.path, files);
+      for (auto& f : files) OPENSSL_cleanse(f.data.data(), f.data.size());
+      break;
+    }
+    case BundleFormat::pkcs12: written = write_pkcs12(target.path, c); break;
+  }
+  OPENSSL_cleanse(key.data(), key.size());
+  return written;
+}
+
+}  // namespace tether::pki

@@ -1,0 +1,232 @@
+#include "pki/lifecycle.h"
+
+#include "pki/identity.h"
+#include "pki/revocation_reason.h"
+#include "x509/inspect.h"
+#include "x509/key.h"
+#include "x509/pem.h"
+
+namespace tether::pki {
+
+namespace {
+
+// A fresh 127-bit serial colliding is astronomically unlikely, but the store enforces
+// uniqueness, so on a clash we simply draw again a few times.
+constexpr int kSerialAttempts = 4;
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+store::AuditEvent audit(const Context& ctx, std::string action, const Identity& identity,
+                        std::string serial, std::string detail) {
+  return store::AuditEvent{ctx.now, ctx.actor, std::move(action), identity.common_name(),
+                           std::move(serial), std::move(detail)};
+}
+
+store::CertificateRecord record_for(const IssueRequest& request, const Identity& identity,
+                                    const IssuedCertificate& issued, const Context& ctx) {
+  store::CertificateRecord rec;
+  rec.serial = issued.serial;
+  rec.tenant_id = request.tenant;
+  rec.connector_id = request.connector;
+  rec.identity = identity.common_name();
+  rec.subject = x509::subject_string(issued.cert.get());
+  rec.key_type = issued.key_type;
+  rec.not_before = issued.not_before;
+  rec.not_after = issued.not_after;
+  rec.fingerprint = issued.fingerprint;
+  rec.pem = issued.pem;
+  rec.issued_at = ctx.now;
+  rec.csr_mode = request.csr.has_value();
+  return rec;
+}
+
+std::string issue_detail(const IssuedCertificate& issued, bool csr_mode) {
+  return "{\"fingerprint\":\"" + issued.fingerprint + "\",\"key_type\":\"" +
+         json_escape(issued.key_type) + "\",\"not_after\":\"" +
+         x509::format_rfc3339(issued.not_after) + "\",\"csr_mode\":" + (csr_mode ? "true" : "false") +
+         "}";
+}
+
+Status validate_request(store::Store& store, const IssueRequest& request) {
+  TETHER_TRY(validate_id(request.tenant, "tenant id"));
+  TETHER_TRY(validate_id(request.connector, "connector id"));
+  TETHER_TRY(validate_days(request.profile.days));
+  TETHER_ASSIGN_OR_RETURN(bool tenant_known, store.tenant_exists(request.tenant));
+  if (!tenant_known) {
+    return make_error(Errc::not_found, "tenant '" + request.tenant +
+                                           "' does not exist: create it with 'tether tenant "
+                                           "create " + request.tenant + "'");
+  }
+  return ok_status();
+}
+
+// Works out the subject key: checked from the CSR, or freshly generated.
+Result<IssuedBundle> prepare_key(const Authority& authority, const Identity& identity,
+                                 const IssueRequest& request) {
+  IssuedBundle bundle;
+  if (request.csr) {
+    auto csr = x509::parse_csr(*request.csr);
+    if (!csr) return make_error(csr.error().code, "cannot read CSR: " + csr.error().message);
+    TETHER_ASSIGN_OR_RETURN(bundle.private_key, authority.check_csr(csr->get(), identity));
+    return bundle;
+  }
+  TETHER_ASSIGN_OR_RETURN(bundle.private_key, x509::generate_key(request.profile.key_type));
+  return bundle;
+}
+
+template <class Record>
+Result<IssuedBundle> issue_and_record(const Authority& authority, const Context& ctx,
+                                      const IssueRequest& request, Record&& record) {
+  Identity identity = Identity::connector(request.tenant, request.connector);
+  TETHER_ASSIGN_OR_RETURN(IssuedBundle bundle, prepare_key(authority, identity, request));
+  for (int attempt = 1;; ++attempt) {
+    TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(identity, bundle.private_key.get(),
+                                                                request.profile.days, ctx.now));
+    Status recorded = record(identity, bundle.certificate);
+    if (recorded) break;
+    bool serial_clash = recorded.error().code == Errc::already_exists &&
+                        recorded.error().message.find("serial") != std::string::npos;
+    if (!serial_clash || attempt == kSerialAttempts) return std::move(recorded).error();
+  }
+  if (request.csr) bundle.private_key.reset();  // only the public half came with the CSR
+  return bundle;
+}
+
+}  // namespace
+
+Status create_tenant(store::Store& store, const Context& ctx, const std::string& id,
+                     const std::string& name) {
+  TETHER_TRY(validate_id(id, "tenant id"));
+  if (name.size() > 200) {
+    return make_error(Errc::invalid_argument, "tenant name is " + std::to_string(name.size()) +
+                                                  " characters long: the limit is 200");
+  }
+  store::AuditEvent event{ctx.now, ctx.actor, "tenant.create", "tenant/" + id, "",
+                          "{\"name\":\"" + json_escape(name) + "\"}"};
+  return store.create_tenant({id, name.empty() ? id : name, ctx.now}, event);
+}
+
+Result<IssuedBundle> create_connector(store::Store& store, const Authority& authority,
+                                      const Context& ctx, const IssueRequest& request) {
+  TETHER_TRY(validate_request(store, request));
+  TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(request.tenant, request.connector));
+  if (existing) {
+    return make_error(Errc::already_exists,
+                      "connector '" + request.connector + "' already exists in tenant '" +
+                          request.tenant + "': use 'tether connector renew' for a new certificate");
+  }
+  return issue_and_record(authority, ctx, request,
+                          [&](const Identity& identity, const IssuedCertificate& issued) {
+                            return store.create_connector(
+                                {request.tenant, request.connector, ctx.now},
+                                record_for(request, identity, issued, ctx),
+                                audit(ctx, "connector.create", identity, issued.serial,
+                                      issue_detail(issued, request.csr.has_value())));
+                          });
+}
+
+Result<IssuedBundle> renew_connector(store::Store& store, const Authority& authority,
+                                     const Context& ctx, const IssueRequest& request) {
+  TETHER_TRY(validate_request(store, request));
+  TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(request.tenant, request.connector));
+  if (!existing) {
+    return make_error(Errc::not_found, "connector '" + request.connector +
+                                           "' does not exist in tenant '" + request.tenant +
+                                           "': create it with 'tether connector create'");
+  }
+  return issue_and_record(authority, ctx, request,
+                          [&](const Identity& identity, const IssuedCertificate& issued) {
+                            return store.add_certificate(
+                                record_for(request, identity, issued, ctx),
+                                audit(ctx, "connector.renew", identity, issued.serial,
+                                      issue_detail(issued, request.csr.has_value())));
+                          });
+}
+
+Result<std::vector<std::string>> revoke_connector(store::Store& store, const Context& ctx,
+                                                  const std::string& tenant,
+                                                  const std::string& connector,
+                                                  const std::optional<std::string>& serial,
+                                                  int reason) {
+  TETHER_TRY(validate_id(tenant, "tenant id"));
+  TETHER_TRY(validate_id(connector, "connector id"));
+  std::optional<std::string> normalized;
+  if (serial) {
+    TETHER_ASSIGN_OR_RETURN(normalized, normalize_serial(*serial));
+  }
+  TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(tenant, connector));
+  if (!existing) {
+    return make_error(Errc::not_found, "connector '" + connector + "' does not exist in tenant '" +
+                                           tenant + "'");
+  }
+  Identity identity = Identity::connector(tenant, connector);
+  store::AuditEvent event = audit(ctx, "certificate.revoke", identity, "",
+                                  "{\"reason\":\"" + std::string(revocation_reason_name(reason)) +
+                                      "\"}");
+  return store.revoke(tenant, connector, normalized, reason, ctx.now, event);
+}
+
+Result<x509::X509CrlPtr> issue_crl(store::Store& store, const Authority& authority,
+                                   const Context& ctx, int64_t validity_seconds) {
+  if (validity_seconds < 3600 || validity_seconds > 366 * kSecondsPerDay) {
+    return make_error(Errc::invalid_argument,
+                      "CRL validity of " + std::to_string(validity_seconds) +
+                          " seconds is out of range: use 1h to 366d");
+  }
+  store::AuditEvent event{ctx.now, ctx.actor, "crl.issue", "", "", ""};
+  TETHER_ASSIGN_OR_RETURN(auto snapshot, store.next_crl(event));
+  x509::CrlSpec spec;
+  spec.this_update = ctx.now;
+  spec.next_update = ctx.now + validity_seconds;
+  spec.crl_number = snapshot.crl_number;
+  for (const auto& cert : snapshot.revoked) {
+    spec.entries.push_back({cert.serial, cert.revoked_at.value_or(ctx.now), cert.revocation_reason});
+  }
+  return authority.sign_crl(spec);
+}
+
+std::string certificate_status(const store::CertificateRecord& cert, int64_t now) {
+  if (cert.revoked_at) return "revoked";
+  if (cert.not_after <= now) return "expired";
+  if (cert.not_after - now <= kExpiringWindowSeconds) return "expiring";
+  return "active";
+}
+
+Result<std::string> normalize_serial(std::string_view text) {
+  std::string hex;
+  std::string_view s = text;
+  if (s.starts_with("0x") || s.starts_with("0X")) s.remove_prefix(2);
+  for (char c : s) {
+    if (c == ':') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return make_error(Errc::invalid_argument, "serial '" + std::string(text) +
+                                                    "' is not hexadecimal: copy it from "
+                                                    "'tether connector show'");
+    }
+    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  size_t first = hex.find_first_not_of('0');
+  hex = first == std::string::npos ? "0" : hex.substr(first);
+  if (hex.size() > 40) {
+    return make_error(Errc::invalid_argument,
+                      "serial '" + std::string(text) + "' is longer than 20 octets (RFC 5280 4.1.2.2)");
+  }
+  return hex;
+}
+
+}  // namespace tether::pki

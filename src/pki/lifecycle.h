@@ -1,0 +1,58 @@
+// The connector certificate lifecycle: create, renew, revoke, CRL. Each operation validates its
+// input first, then issues, then records certificate and audit event in one store transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pki/authority.h"
+#include "store/store.h"
+
+namespace tether::pki {
+
+// Who acts and when; every audit event carries both.
+struct Context {
+  std::string actor;
+  int64_t now = 0;
+};
+
+struct IssueRequest {
+  std::string tenant;
+  std::string connector;
+  LeafProfile profile;
+  // PEM or DER PKCS#10 request; when set the CA never sees a private key.
+  std::optional<std::string> csr;
+};
+
+struct IssuedBundle {
+  IssuedCertificate certificate;
+  x509::PkeyPtr private_key;  // null in CSR mode
+};
+
+Status create_tenant(store::Store& store, const Context& ctx, const std::string& id,
+                     const std::string& name);
+
+// Validates ids, the tenant's existence and (in CSR mode) the CSR, before anything is signed.
+Result<IssuedBundle> create_connector(store::Store& store, const Authority& authority,
+                                      const Context& ctx, const IssueRequest& request);
+Result<IssuedBundle> renew_connector(store::Store& store, const Authority& authority,
+                                     const Context& ctx, const IssueRequest& request);
+Result<std::vector<std::string>> revoke_connector(store::Store& store, const Context& ctx,
+                                                  const std::string& tenant,
+                                                  const std::string& connector,
+                                                  const std::optional<std::string>& serial,
+                                                  int reason);
+
+// A CRL of every revoked certificate, with the next crlNumber, valid for `validity_seconds`.
+Result<x509::X509CrlPtr> issue_crl(store::Store& store, const Authority& authority,
+                                   const Context& ctx, int64_t validity_seconds);
+
+// "active", "expiring" (within 30 days), "expired" or "revoked".
+std::string certificate_status(const store::CertificateRecord& cert, int64_t now);
+
+// Normalises a serial given by a user ("0A:1b", "0x0a1b") to the store's lowercase hex form.
+Result<std::string> normalize_serial(std::string_view text);
+
+}  // namespace tether::pki

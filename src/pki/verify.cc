@@ -1,0 +1,137 @@
+#include "pki/verify.h"
+
+#include <openssl/x509_vfy.h>
+
+#include "x509/inspect.h"
+#include "x509/openssl_error.h"
+
+namespace tether::pki {
+
+namespace {
+
+bool is_ip_address(const std::string& name) {
+  x509::Asn1OctetStringPtr ip(a2i_IPADDRESS(name.c_str()));
+  return ip != nullptr;
+}
+
+std::string describe(X509* cert, int depth) {
+  if (cert == nullptr) return "certificate at depth " + std::to_string(depth);
+  return "certificate at depth " + std::to_string(depth) + " (" + x509::subject_string(cert) + ")";
+}
+
+}  // namespace
+
+Result<Purpose> parse_purpose(std::string_view text) {
+  if (text == "client") return Purpose::client;
+  if (text == "server") return Purpose::server;
+  if (text == "any") return Purpose::any;
+  return make_error(Errc::invalid_argument,
+                    "unknown purpose '" + std::string(text) + "': use client, server or any");
+}
+
+Errc reason_for_verify_error(int err) {
+  switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED: return Errc::expired;
+    case X509_V_ERR_CERT_NOT_YET_VALID: return Errc::not_yet_valid;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_REJECTED:
+      return Errc::unknown_issuer;
+    case X509_V_ERR_CERT_REVOKED: return Errc::revoked;
+    case X509_V_ERR_INVALID_PURPOSE: return Errc::bad_purpose;
+    case X509_V_ERR_INVALID_CA: return Errc::not_a_ca;
+    case X509_V_ERR_PATH_LENGTH_EXCEEDED: return Errc::path_too_long;
+    case X509_V_ERR_CERT_CHAIN_TOO_LONG: return Errc::chain_too_long;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+    case X509_V_ERR_EMAIL_MISMATCH:
+      return Errc::name_mismatch;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
+      return Errc::bad_signature;
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+      return Errc::crl_missing;
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+      return Errc::crl_invalid;
+    default: return Errc::bad_certificate;
+  }
+}
+
+Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
+  if (options.trusted.empty()) {
+    return make_error(Errc::invalid_argument, "no trust anchors given: pass --trust ROOTS.pem");
+  }
+  x509::X509StorePtr store(X509_STORE_new());
+  for (const auto& cert : options.trusted) {
+    if (X509_STORE_add_cert(store.get(), cert.get()) != 1) x509::drain_openssl_errors();
+  }
+  for (const auto& crl : options.crls) {
+    if (X509_STORE_add_crl(store.get(), crl.get()) != 1) x509::drain_openssl_errors();
+  }
+  x509::X509StackPtr untrusted = x509::make_stack(options.untrusted);
+  x509::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
+    return x509::openssl_error(Errc::crypto_error, "cannot set up verification");
+  }
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  // X509_STRICT: reject what RFC 5280 forbids even where OpenSSL would tolerate it by default
+  // (e.g. CA certificates without keyUsage, malformed AKI/SKI). A security product leans strict.
+  unsigned long flags = X509_V_FLAG_X509_STRICT;
+  if (!options.crls.empty()) {
+    flags |= X509_V_FLAG_CRL_CHECK;
+    if (options.crl_check_all) flags |= X509_V_FLAG_CRL_CHECK_ALL;
+  }
+  X509_VERIFY_PARAM_set_flags(param, flags);
+  if (options.at) X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(*options.at));
+  if (options.max_depth) X509_VERIFY_PARAM_set_depth(param, *options.max_depth);
+  switch (options.purpose) {
+    case Purpose::client: X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT); break;
+    case Purpose::server: X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER); break;
+    case Purpose::any: break;
+  }
+  if (options.name) {
+    const std::string& name = *options.name;
+    int rc = 0;
+    if (is_ip_address(name)) {
+      rc = X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+    } else if (name.find('@') != std::string::npos) {
+      rc = X509_VERIFY_PARAM_set1_email(param, name.data(), name.size());
+    } else {
+      rc = X509_VERIFY_PARAM_set1_host(param, name.data(), name.size());
+    }
+    if (rc != 1) {
+      return x509::openssl_error(Errc::invalid_argument, "cannot use '" + name + "' as a peer name");
+    }
+  }
+
+  int ok = X509_verify_cert(ctx.get());
+  if (ok != 1) {
+    int err = X509_STORE_CTX_get_error(ctx.get());
+    int depth = X509_STORE_CTX_get_error_depth(ctx.get());
+    X509* at_fault = X509_STORE_CTX_get_current_cert(ctx.get());
+    x509::drain_openssl_errors();
+    std::string sentence = describe(at_fault, depth) + ": " + X509_verify_cert_error_string(err);
+    if (err == X509_V_OK) sentence = "verification failed without an error code";
+    return make_error(err == X509_V_OK ? Errc::verify_failed : reason_for_verify_error(err), sentence);
+  }
+  VerifiedChain result;
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  for (int i = 0; i < sk_X509_num(chain); ++i) result.chain.push_back(x509::up_ref(sk_X509_value(chain, i)));
+  return result;
+}
+
+}  // namespace tether::pki

@@ -1,0 +1,71 @@
+#include "store/migrations.h"
+
+namespace tether::store {
+
+const std::vector<std::string_view>& sqlite_migrations() {
+  static const std::vector<std::string_view> migrations = {
+      // 1: initial schema.
+      R"sql(
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE tenants (
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE connectors (
+  tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+  id         TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+) STRICT;
+
+CREATE TABLE certificates (
+  serial       TEXT PRIMARY KEY,
+  tenant_id    TEXT NOT NULL,
+  connector_id TEXT NOT NULL,
+  identity     TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  key_type     TEXT NOT NULL,
+  not_before   INTEGER NOT NULL,
+  not_after    INTEGER NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+  fingerprint  TEXT NOT NULL UNIQUE,
+  pem          TEXT NOT NULL,
+  issued_at    INTEGER NOT NULL,
+  csr_mode     INTEGER NOT NULL,
+  FOREIGN KEY (tenant_id, connector_id) REFERENCES connectors(tenant_id, id)
+) STRICT;
+CREATE INDEX certificates_by_connector ON certificates(tenant_id, connector_id);
+CREATE INDEX certificates_by_expiry ON certificates(not_after);
+
+CREATE TABLE revocations (
+  serial     TEXT PRIMARY KEY REFERENCES certificates(serial),
+  reason     INTEGER NOT NULL CHECK (reason BETWEEN 0 AND 10 AND reason <> 7),
+  revoked_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE audit_events (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  at       INTEGER NOT NULL,
+  actor    TEXT NOT NULL,
+  action   TEXT NOT NULL,
+  identity TEXT NOT NULL,
+  serial   TEXT NOT NULL,
+  detail   TEXT NOT NULL
+) STRICT;
+-- The audit log is append-only.
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+)sql",
+  };
+  return migrations;
+}
+
+}  // namespace tether::store

@@ -1,0 +1,411 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <cstring>
+
+#include "store/migrations.h"
+
+namespace tether::store {
+
+namespace {
+
+// How long a writer waits for another process's transaction before giving up.
+constexpr int kBusyTimeoutMs = 10000;
+
+Error sqlite_error(sqlite3* db, std::string_view what) {
+  int code = sqlite3_extended_errcode(db);
+  Errc errc = Errc::store_error;
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) errc = Errc::store_busy;
+  if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE) {
+    errc = Errc::already_exists;
+  }
+  return make_error(errc, std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+// One prepared statement; finalized on destruction.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool valid() const { return stmt_ != nullptr; }
+
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(stmt_); }
+
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+Status exec(sqlite3* db, const char* sql, std::string_view what) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    Error e = sqlite_error(db, what);
+    e.message = std::string(what) + ": " + msg;
+    return e;
+  }
+  return ok_status();
+}
+
+// Runs a statement that returns no rows.
+Status run(sqlite3* db, Stmt& stmt, std::string_view what) {
+  if (!stmt.valid()) return sqlite_error(db, std::string("cannot prepare ") + std::string(what));
+  if (stmt.step() != SQLITE_DONE) return sqlite_error(db, what);
+  return ok_status();
+}
+
+Status insert_audit(sqlite3* db, const AuditEvent& e) {
+  Stmt stmt(db,
+            "INSERT INTO audit_events (at, actor, action, identity, serial, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)");
+  stmt.bind(1, e.at).bind(2, e.actor).bind(3, e.action).bind(4, e.identity).bind(5, e.serial);
+  stmt.bind(6, e.detail.empty() ? std::string("{}") : e.detail);
+  return run(db, stmt, "cannot record audit event");
+}
+
+Status insert_certificate(sqlite3* db, const CertificateRecord& c) {
+  Stmt stmt(db,
+            "INSERT INTO certificates (serial, tenant_id, connector_id, identity, subject, "
+            "key_type, not_before, not_after, status, fingerprint, pem, issued_at, csr_mode) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)");
+  stmt.bind(1, c.serial).bind(2, c.tenant_id).bind(3, c.connector_id).bind(4, c.identity);
+  stmt.bind(5, c.subject).bind(6, c.key_type).bind(7, c.not_before).bind(8, c.not_after);
+  stmt.bind(9, c.fingerprint).bind(10, c.pem).bind(11, c.issued_at);
+  stmt.bind(12, static_cast<int64_t>(c.csr_mode ? 1 : 0));
+  if (!stmt.valid()) return sqlite_error(db, "cannot prepare certificate insert");
+  if (stmt.step() != SQLITE_DONE) {
+    Error e = sqlite_error(db, "cannot record certificate");
+    if (e.code == Errc::already_exists) {
+      e.message = "certificate serial " + c.serial + " or fingerprint is already recorded";
+    }
+    return e;
+  }
+  return ok_status();
+}
+
+constexpr const char* kCertificateColumns =
+    "c.serial, c.tenant_id, c.connector_id, c.identity, c.subject, c.key_type, c.not_before, "
+    "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason";
+
+CertificateRecord read_certificate(const Stmt& s) {
+  CertificateRecord c;
+  c.serial = s.text(0);
+  c.tenant_id = s.text(1);
+  c.connector_id = s.text(2);
+  c.identity = s.text(3);
+  c.subject = s.text(4);
+  c.key_type = s.text(5);
+  c.not_before = s.integer(6);
+  c.not_after = s.integer(7);
+  c.fingerprint = s.text(8);
+  c.pem = s.text(9);
+  c.issued_at = s.integer(10);
+  c.csr_mode = s.integer(11) != 0;
+  if (!s.is_null(12)) {
+    c.revoked_at = s.integer(12);
+    c.revocation_reason = static_cast<int>(s.integer(13));
+  }
+  return c;
+}
+
+}  // namespace
+
+int SqliteStore::schema_version() { return static_cast<int>(sqlite_migrations().size()); }
+
+SqliteStore::SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
+
+template <class F>
+Status SqliteStore::in_transaction(F&& body) {
+  // IMMEDIATE takes the write lock up front, so two processes never both read then both try
+  // to upgrade (which SQLite can only resolve by failing one of them with SQLITE_BUSY).
+  TETHER_TRY(exec(db_, "BEGIN IMMEDIATE", "cannot begin transaction"));
+  Status result = body();
+  if (!result) {
+    (void)exec(db_, "ROLLBACK", "rollback");
+    return result;
+  }
+  Status committed = exec(db_, "COMMIT", "cannot commit transaction");
+  if (!committed) (void)exec(db_, "ROLLBACK", "rollback");
+  return committed;
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close_v2(raw);
+    return make_error(Errc::store_error, "cannot open store '" + path + "': " + msg);
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(raw, path));
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(raw, 1);
+  // WAL: readers never block the writer. synchronous=FULL: a committed issuance survives power
+  // loss, not only a process crash; a CA must never hand out a certificate it has forgotten.
+  TETHER_TRY(exec(raw, "PRAGMA journal_mode=WAL", "cannot enable WAL on '" + path + "'"));
+  TETHER_TRY(exec(raw, "PRAGMA synchronous=FULL", "cannot set synchronous"));
+  TETHER_TRY(exec(raw, "PRAGMA foreign_keys=ON", "cannot enable foreign keys"));
+
+  Stmt version_stmt(raw, "PRAGMA user_version");
+  if (!version_stmt.valid() || version_stmt.step() != SQLITE_ROW) {
+    return sqlite_error(raw, "store '" + path + "' is not a readable SQLite database");
+  }
+  int version = static_cast<int>(version_stmt.integer(0));
+  const auto& migrations = sqlite_migrations();
+  if (version > static_cast<int>(migrations.size())) {
+    return make_error(Errc::store_schema_too_new,
+                      "store '" + path + "' has schema version " + std::to_string(version) +
+                          ", newer than this tether understands (" +
+                          std::to_string(migrations.size()) + "): upgrade tether");
+  }
+  for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
+    std::string sql(migrations[i]);
+    sql += "\nPRAGMA user_version = " + std::to_string(i + 1) + ";";
+    TETHER_TRY(store->in_transaction([&]() -> Status {
+      return exec(raw, sql.c_str(), "migration " + std::to_string(i + 1) + " failed");
+    }));
+  }
+  return store;
+}
+
+Result<std::optional<std::string>> SqliteStore::get_setting(const std::string& key) {
+  Stmt stmt(db_, "SELECT value FROM settings WHERE key = ?");
+  if (!stmt.valid()) return sqlite_error(db_, "cannot read settings");
+  stmt.bind(1, key);
+  int rc = stmt.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(stmt.text(0));
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  return sqlite_error(db_, "cannot read setting " + key);
+}
+
+Status SqliteStore::record_ca_init(const std::vector<std::pair<std::string, std::string>>& settings,
+                                   const AuditEvent& event) {
+  return in_transaction([&]() -> Status {
+    for (const auto& [key, value] : settings) {
+      Stmt stmt(db_, "INSERT INTO settings (key, value) VALUES (?, ?)");
+      stmt.bind(1, key).bind(2, value);
+      TETHER_TRY(run(db_, stmt, "cannot record setting " + key));
+    }
+    return insert_audit(db_, event);
+  });
+}
+
+Status SqliteStore::create_tenant(const TenantRecord& tenant, const AuditEvent& event) {
+  return in_transaction([&]() -> Status {
+    Stmt stmt(db_, "INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)");
+    stmt.bind(1, tenant.id).bind(2, tenant.name).bind(3, tenant.created_at);
+    Status s = run(db_, stmt, "cannot create tenant");
+    if (!s && s.error().code == Errc::already_exists) {
+      return make_error(Errc::already_exists, "tenant '" + tenant.id + "' already exists");
+    }
+    TETHER_TRY(s);
+    return insert_audit(db_, event);
+  });
+}
+
+Result<std::vector<TenantRecord>> SqliteStore::list_tenants() {
+  Stmt stmt(db_, "SELECT id, name, created_at FROM tenants ORDER BY id");
+  if (!stmt.valid()) return sqlite_error(db_, "cannot list tenants");
+  std::vector<TenantRecord> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back({stmt.text(0), stmt.text(1), stmt.integer(2)});
+  if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot list tenants");
+  return out;
+}
+
+Result<bool> SqliteStore::tenant_exists(const std::string& tenant_id) {
+  Stmt stmt(db_, "SELECT 1 FROM tenants WHERE id = ?");
+  if (!stmt.valid()) return sqlite_error(db_, "cannot read tenants");
+  stmt.bind(1, tenant_id);
+  int rc = stmt.step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return sqlite_error(db_, "cannot read tenants");
+}
+
+Status SqliteStore::create_connector(const ConnectorRecord& connector, const CertificateRecord& cert,
+                                     const AuditEvent& event) {
+  return in_transaction([&]() -> Status {
+    Stmt stmt(db_, "INSERT INTO connectors (tenant_id, id, created_at) VALUES (?, ?, ?)");
+    stmt.bind(1, connector.tenant_id).bind(2, connector.id).bind(3, connector.created_at);
+    Status s = run(db_, stmt, "cannot create connector");
+    if (!s && s.error().code == Errc::already_exists) {
+      return make_error(Errc::already_exists, "connector '" + connector.id +
+                                                  "' already exists in tenant '" +
+                                                  connector.tenant_id +
+                                                  "': use 'tether connector renew' for a new certificate");
+    }
+    TETHER_TRY(s);
+    TETHER_TRY(insert_certificate(db_, cert));
+    return insert_audit(db_, event);
+  });
+}
+
+Result<std::optional<ConnectorRecord>> SqliteStore::find_connector(const std::string& tenant_id,
+                                                                   const std::string& id) {
+  Stmt stmt(db_, "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? AND id = ?");
+  if (!stmt.valid()) return sqlite_error(db_, "cannot read connectors");
+  stmt.bind(1, tenant_id).bind(2, id);
+  int rc = stmt.step();
+  if (rc == SQLITE_ROW) {
+    return std::optional<ConnectorRecord>(ConnectorRecord{stmt.text(0), stmt.text(1), stmt.integer(2)});
+  }
+  if (rc == SQLITE_DONE) return std::optional<ConnectorRecord>();
+  return sqlite_error(db_, "cannot read connectors");
+}
+
+Result<std::vector<ConnectorRecord>> SqliteStore::list_connectors(
+    const std::optional<std::string>& tenant_id) {
+  Stmt stmt(db_, tenant_id ? "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? "
+                             "ORDER BY tenant_id, id"
+                           : "SELECT tenant_id, id, created_at FROM connectors ORDER BY tenant_id, id");
+  if (!stmt.valid()) return sqlite_error(db_, "cannot list connectors");
+  if (tenant_id) stmt.bind(1, *tenant_id);
+  std::vector<ConnectorRecord> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back({stmt.text(0), stmt.text(1), stmt.integer(2)});
+  if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot list connectors");
+  return out;
+}
+
+Status SqliteStore::add_certificate(const CertificateRecord& cert, const AuditEvent& event) {
+  return in_transaction([&]() -> Status {
+    TETHER_TRY(insert_certificate(db_, cert));
+    return insert_audit(db_, event);
+  });
+}
+
+Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(const CertificateFilter& filter) {
+  std::string sql = std::string("SELECT ") + kCertificateColumns +
+                    " FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial"
+                    " WHERE (?1 IS NULL OR c.tenant_id = ?1) AND (?2 IS NULL OR c.connector_id = ?2)"
+                    " ORDER BY c.tenant_id, c.connector_id, c.issued_at, c.serial";
+  Stmt stmt(db_, sql.c_str());
+  if (!stmt.valid()) return sqlite_error(db_, "cannot list certificates");
+  if (filter.tenant_id) stmt.bind(1, *filter.tenant_id); else stmt.bind_null(1);
+  if (filter.connector_id) stmt.bind(2, *filter.connector_id); else stmt.bind_null(2);
+  std::vector<CertificateRecord> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back(read_certificate(stmt));
+  if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot list certificates");
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_id,
+                                                     const std::string& connector_id,
+                                                     const std::optional<std::string>& serial,
+                                                     int reason, int64_t at,
+                                                     const AuditEvent& event) {
+  std::vector<std::string> revoked;
+  Status s = in_transaction([&]() -> Status {
+    Stmt select(db_,
+                "SELECT serial FROM certificates WHERE tenant_id = ? AND connector_id = ? "
+                "AND status = 'active' AND (?3 IS NULL OR serial = ?3) ORDER BY serial");
+    if (!select.valid()) return sqlite_error(db_, "cannot read certificates");
+    select.bind(1, tenant_id).bind(2, connector_id);
+    if (serial) select.bind(3, *serial); else select.bind_null(3);
+    int rc;
+    while ((rc = select.step()) == SQLITE_ROW) revoked.push_back(select.text(0));
+    if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read certificates");
+    if (revoked.empty()) {
+      std::string what = serial ? "no unrevoked certificate with serial " + *serial + " for connector '" +
+                                      tenant_id + "/" + connector_id + "'"
+                                : "connector '" + tenant_id + "/" + connector_id +
+                                      "' has no unrevoked certificate";
+      return make_error(Errc::not_found, what);
+    }
+    for (const auto& s : revoked) {
+      Stmt update(db_, "UPDATE certificates SET status = 'revoked' WHERE serial = ?");
+      update.bind(1, s);
+      TETHER_TRY(run(db_, update, "cannot mark certificate revoked"));
+      Stmt insert(db_, "INSERT INTO revocations (serial, reason, revoked_at) VALUES (?, ?, ?)");
+      insert.bind(1, s).bind(2, static_cast<int64_t>(reason)).bind(3, at);
+      TETHER_TRY(run(db_, insert, "cannot record revocation"));
+      AuditEvent per_cert = event;
+      per_cert.serial = s;
+      TETHER_TRY(insert_audit(db_, per_cert));
+    }
+    return ok_status();
+  });
+  if (!s) return std::move(s).error();
+  return revoked;
+}
+
+Result<CrlSnapshot> SqliteStore::next_crl(const AuditEvent& event) {
+  CrlSnapshot snapshot;
+  Status s = in_transaction([&]() -> Status {
+    Stmt read(db_, "SELECT value FROM settings WHERE key = 'crl_number'");
+    if (!read.valid()) return sqlite_error(db_, "cannot read CRL number");
+    int rc = read.step();
+    uint64_t last = rc == SQLITE_ROW ? std::stoull(read.text(0)) : 0;
+    snapshot.crl_number = last + 1;
+    Stmt write(db_,
+               "INSERT INTO settings (key, value) VALUES ('crl_number', ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    write.bind(1, std::to_string(snapshot.crl_number));
+    TETHER_TRY(run(db_, write, "cannot store CRL number"));
+    std::string sql = std::string("SELECT ") + kCertificateColumns +
+                      " FROM certificates c JOIN revocations r ON r.serial = c.serial ORDER BY c.serial";
+    Stmt list(db_, sql.c_str());
+    if (!list.valid()) return sqlite_error(db_, "cannot list revocations");
+    while ((rc = list.step()) == SQLITE_ROW) snapshot.revoked.push_back(read_certificate(list));
+    if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot list revocations");
+    AuditEvent e = event;
+    e.detail = "{\"crl_number\":" + std::to_string(snapshot.crl_number) +
+               ",\"entries\":" + std::to_string(snapshot.revoked.size()) + "}";
+    return insert_audit(db_, e);
+  });
+  if (!s) return std::move(s).error();
+  return snapshot;
+}
+
+Result<std::vector<AuditEvent>> SqliteStore::list_audit(int limit) {
+  Stmt stmt(db_,
+            "SELECT at, actor, action, identity, serial, detail FROM audit_events "
+            "ORDER BY id DESC LIMIT ?");
+  if (!stmt.valid()) return sqlite_error(db_, "cannot read audit events");
+  stmt.bind(1, static_cast<int64_t>(limit));
+  std::vector<AuditEvent> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) {
+    out.push_back({stmt.integer(0), stmt.text(1), stmt.text(2), stmt.text(3), stmt.text(4), stmt.text(5)});
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read audit events");
+  return out;
+}
+
+}  // namespace tether::store

@@ -1,0 +1,87 @@
+// Owning smart pointers for every OpenSSL handle tether uses.
+//
+// This is the only place that names an OpenSSL *_free function. Everywhere else a raw pointer is
+// a borrowed parameter; ownership is always one of the types below.
+#pragma once
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+#include <vector>
+
+namespace tether::x509 {
+
+template <auto F>
+struct Free {
+  template <class T>
+  void operator()(T* p) const {
+    F(p);
+  }
+};
+
+using BioPtr = std::unique_ptr<BIO, Free<&BIO_free_all>>;
+using BignumPtr = std::unique_ptr<BIGNUM, Free<&BN_free>>;
+using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, Free<&ASN1_INTEGER_free>>;
+using Asn1TimePtr = std::unique_ptr<ASN1_TIME, Free<&ASN1_TIME_free>>;
+using Asn1OctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, Free<&ASN1_OCTET_STRING_free>>;
+using Asn1ObjectPtr = std::unique_ptr<ASN1_OBJECT, Free<&ASN1_OBJECT_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, Free<&EVP_PKEY_free>>;
+using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Free<&EVP_PKEY_CTX_free>>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Free<&EVP_MD_CTX_free>>;
+using X509Ptr = std::unique_ptr<X509, Free<&X509_free>>;
+using X509ReqPtr = std::unique_ptr<X509_REQ, Free<&X509_REQ_free>>;
+using X509CrlPtr = std::unique_ptr<X509_CRL, Free<&X509_CRL_free>>;
+using X509RevokedPtr = std::unique_ptr<X509_REVOKED, Free<&X509_REVOKED_free>>;
+using X509NamePtr = std::unique_ptr<X509_NAME, Free<&X509_NAME_free>>;
+using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, Free<&X509_EXTENSION_free>>;
+using X509StorePtr = std::unique_ptr<X509_STORE, Free<&X509_STORE_free>>;
+using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Free<&X509_STORE_CTX_free>>;
+using X509VerifyParamPtr = std::unique_ptr<X509_VERIFY_PARAM, Free<&X509_VERIFY_PARAM_free>>;
+using Pkcs12Ptr = std::unique_ptr<PKCS12, Free<&PKCS12_free>>;
+using BasicConstraintsPtr = std::unique_ptr<BASIC_CONSTRAINTS, Free<&BASIC_CONSTRAINTS_free>>;
+using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Free<&GENERAL_NAMES_free>>;
+using ExtKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, Free<&EXTENDED_KEY_USAGE_free>>;
+
+// A stack of certificates that owns its elements (sk_X509_pop_free on destruction).
+struct X509StackFree {
+  void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
+};
+using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackFree>;
+
+struct X509CrlStackFree {
+  void operator()(STACK_OF(X509_CRL) * s) const { sk_X509_CRL_pop_free(s, X509_CRL_free); }
+};
+using X509CrlStackPtr = std::unique_ptr<STACK_OF(X509_CRL), X509CrlStackFree>;
+
+struct X509ExtensionStackFree {
+  void operator()(STACK_OF(X509_EXTENSION) * s) const {
+    sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
+  }
+};
+using X509ExtensionStackPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), X509ExtensionStackFree>;
+
+// Takes a new reference on a borrowed handle and returns it owned.
+inline X509Ptr up_ref(X509* cert) {
+  X509_up_ref(cert);
+  return X509Ptr(cert);
+}
+inline PkeyPtr up_ref(EVP_PKEY* key) {
+  EVP_PKEY_up_ref(key);
+  return PkeyPtr(key);
+}
+inline X509CrlPtr up_ref(X509_CRL* crl) {
+  X509_CRL_up_ref(crl);
+  return X509CrlPtr(crl);
+}
+
+// Builds an owning stack holding new references to the given certificates.
+X509StackPtr make_stack(const std::vector<X509Ptr>& certs);
+X509CrlStackPtr make_crl_stack(const std::vector<X509CrlPtr>& crls);
+
+}  // namespace tether::x509

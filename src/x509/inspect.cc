@@ -1,0 +1,189 @@
+#include "x509/inspect.h"
+
+#include <openssl/bn.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <cctype>
+#include <cstdio>
+
+#include "x509/openssl_error.h"
+
+namespace tether::x509 {
+
+namespace {
+std::string to_hex(const unsigned char* data, size_t len, bool colons) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr char kHexUpper[] = "0123456789ABCDEF";
+  const char* digits = colons ? kHexUpper : kHex;
+  std::string out;
+  for (size_t i = 0; i < len; ++i) {
+    if (colons && i > 0) out += ':';
+    out += digits[data[i] >> 4];
+    out += digits[data[i] & 0xf];
+  }
+  return out;
+}
+
+std::string fingerprint(const X509* cert, bool colons) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  if (X509_digest(cert, EVP_sha256(), md.data(), &len) != 1) {
+    drain_openssl_errors();
+    return {};
+  }
+  return to_hex(md.data(), len, colons);
+}
+}  // namespace
+
+std::string name_to_string(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+std::string common_name(const X509_NAME* name) {
+  int index = -1;
+  int last = -1;
+  while ((index = X509_NAME_get_index_by_NID(name, NID_commonName, index)) >= 0) last = index;
+  if (last < 0) return {};
+  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
+  unsigned char* utf8 = nullptr;
+  int len = ASN1_STRING_to_UTF8(&utf8, data);
+  if (len < 0) {
+    drain_openssl_errors();
+    return {};
+  }
+  std::string cn(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
+  OPENSSL_free(utf8);
+  return cn;
+}
+
+std::string subject_string(const X509* cert) {
+  return name_to_string(X509_get_subject_name(cert));
+}
+std::string issuer_string(const X509* cert) { return name_to_string(X509_get_issuer_name(cert)); }
+
+std::string serial_hex(const ASN1_INTEGER* serial) {
+  BignumPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));
+  if (!bn) return {};
+  char* hex = BN_bn2hex(bn.get());
+  std::string out(hex);
+  OPENSSL_free(hex);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Canonical form: no leading zero nibbles, so the same serial always prints the same way.
+  bool negative = !out.empty() && out[0] == '-';
+  size_t start = negative ? 1 : 0;
+  size_t first = out.find_first_not_of('0', start);
+  if (first == std::string::npos) return "0";
+  return (negative ? "-" : "") + out.substr(first);
+}
+
+std::string serial_hex(const X509* cert) { return serial_hex(X509_get0_serialNumber(cert)); }
+
+std::string fingerprint_sha256(const X509* cert) { return fingerprint(cert, false); }
+std::string fingerprint_sha256_colons(const X509* cert) { return fingerprint(cert, true); }
+
+std::optional<int64_t> asn1_time_to_unix(const ASN1_TIME* time) {
+  struct tm tm {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+int64_t not_before(const X509* cert) {
+  return asn1_time_to_unix(X509_get0_notBefore(cert)).value_or(0);
+}
+int64_t not_after(const X509* cert) {
+  return asn1_time_to_unix(X509_get0_notAfter(cert)).value_or(0);
+}
+
+std::string format_rfc3339(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<int64_t> parse_rfc3339(std::string_view text) {
+  // Accepts YYYY-MM-DDTHH:MM:SS followed by Z or +HH:MM / -HH:MM; fractional seconds ignored.
+  std::string s(text);
+  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0, consumed = 0;
+  auto bad = [&] {
+    return make_error(Errc::invalid_argument,
+                      "time '" + s + "' is not RFC 3339: use e.g. 2027-01-31T12:00:00Z");
+  };
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &mon, &day, &hour, &min, &sec,
+                  &consumed) != 6) {
+    return bad();
+  }
+  size_t pos = static_cast<size_t>(consumed);
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+  }
+  int64_t offset = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
+    offset = 0;
+  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
+    int oh = 0, om = 0;
+    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return bad();
+    offset = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
+  } else {
+    return bad();
+  }
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+    return bad();
+  }
+  struct tm tm {};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = min;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm)) - offset;
+}
+
+std::vector<std::string> uri_sans(X509* cert) {
+  std::vector<std::string> uris;
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  if (!names) return uris;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
+    if (gn->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = gn->d.uniformResourceIdentifier;
+    uris.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                      static_cast<size_t>(ASN1_STRING_length(uri)));
+  }
+  return uris;
+}
+
+bool is_ca(X509* cert) {
+  // basicConstraints present with cA TRUE; v1 "roots" and Netscape types do not count.
+  uint32_t flags = X509_get_extension_flags(cert);
+  return (flags & EXFLAG_BCONS) && (flags & EXFLAG_CA);
+}
+
+Result<Asn1IntegerPtr> random_serial() {
+  std::array<unsigned char, 16> bytes{};
+  for (;;) {
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+      return openssl_error(Errc::crypto_error, "random number generator failed");
+    }
+    bytes[0] &= 0x7f;  // positive
+    // A serial with leading zero octets would have fewer than 64 bits of entropy in its
+    // encoding; CA/B Forum practice is a full-width value, so draw again.
+    if (bytes[0] != 0) break;
+  }
+  BignumPtr bn(BN_bin2bn(bytes.data(), static_cast<int>(bytes.size()), nullptr));
+  Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+  if (!serial) return openssl_error(Errc::crypto_error, "cannot encode serial number");
+  return serial;
+}
+
+}  // namespace tether::x509

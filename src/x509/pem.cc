@@ -1,0 +1,218 @@
+#include "x509/pem.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <limits>
+
+#include "x509/openssl_error.h"
+
+namespace tether::x509 {
+
+namespace {
+
+// Inputs larger than this are refused before parsing: no certificate file tether handles comes
+// near it, and it bounds the work an attacker can ask of the parsers.
+constexpr size_t kMaxInputBytes = 16 * 1024 * 1024;
+
+BioPtr memory_bio(std::string_view bytes) {
+  return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+}
+
+Status check_size(std::string_view bytes, std::string_view what) {
+  if (bytes.size() > kMaxInputBytes) {
+    return make_error(Errc::parse_error, std::string(what) + " is " +
+                                             std::to_string(bytes.size()) +
+                                             " bytes; the limit is 16 MiB");
+  }
+  if (bytes.empty()) return make_error(Errc::parse_error, std::string(what) + " is empty");
+  return ok_status();
+}
+
+// Decodes one DER object and insists every byte was consumed: trailing bytes after a DER
+// object are a sign of a confused or malicious input.
+template <class T, class Ptr, auto D2I>
+Result<Ptr> decode_der(std::string_view der, std::string_view what) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  if (der.size() > static_cast<size_t>(std::numeric_limits<long>::max())) {
+    return make_error(Errc::parse_error, std::string(what) + " is too large");
+  }
+  Ptr obj(D2I(nullptr, &p, static_cast<long>(der.size())));
+  if (!obj) return openssl_error(Errc::parse_error, std::string(what) + " is not valid DER");
+  size_t used = static_cast<size_t>(p - reinterpret_cast<const unsigned char*>(der.data()));
+  if (used != der.size()) {
+    return make_error(Errc::parse_error, std::string(what) + " has " +
+                                             std::to_string(der.size() - used) +
+                                             " trailing bytes after the DER object");
+  }
+  return obj;
+}
+
+template <class T, class Ptr, auto D2I>
+Result<Ptr> decode_single(std::string_view bytes, std::string_view label, std::string_view what) {
+  TETHER_TRY(check_size(bytes, what));
+  if (!looks_like_pem(bytes)) return decode_der<T, Ptr, D2I>(bytes, what);
+  TETHER_ASSIGN_OR_RETURN(auto blocks, parse_pem_blocks(bytes));
+  for (const auto& block : blocks) {
+    if (block.label == label) return decode_der<T, Ptr, D2I>(block.der, what);
+  }
+  return make_error(Errc::parse_error, std::string(what) + " has no '-----BEGIN " +
+                                           std::string(label) + "-----' block");
+}
+
+std::string bio_contents(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+template <class T, auto I2D>
+std::string encode_der(T* obj) {
+  unsigned char* out = nullptr;
+  int len = I2D(obj, &out);
+  if (len <= 0) return {};
+  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(len));
+  OPENSSL_free(out);
+  return der;
+}
+
+}  // namespace
+
+bool looks_like_pem(std::string_view bytes) { return bytes.find("-----BEGIN ") != bytes.npos; }
+
+Result<std::vector<PemBlock>> parse_pem_blocks(std::string_view text) {
+  TETHER_TRY(check_size(text, "PEM input"));
+  ERR_clear_error();
+  BioPtr bio = memory_bio(text);
+  std::vector<PemBlock> blocks;
+  for (;;) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+      unsigned long err = ERR_peek_last_error();
+      if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+        break;  // no further block: normal end of input
+      }
+      return openssl_error(Errc::parse_error,
+                           "PEM block " + std::to_string(blocks.size() + 1) + " is malformed");
+    }
+    blocks.push_back({name, std::string(reinterpret_cast<char*>(data), static_cast<size_t>(len))});
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+  }
+  if (blocks.empty()) return make_error(Errc::parse_error, "no PEM block found");
+  return blocks;
+}
+
+Result<X509Ptr> parse_certificate(std::string_view bytes) {
+  return decode_single<X509, X509Ptr, &d2i_X509>(bytes, "CERTIFICATE", "certificate");
+}
+
+Result<std::vector<X509Ptr>> parse_certificates(std::string_view bytes) {
+  TETHER_TRY(check_size(bytes, "certificate file"));
+  std::vector<X509Ptr> certs;
+  if (!looks_like_pem(bytes)) {
+    TETHER_ASSIGN_OR_RETURN(auto cert, (decode_der<X509, X509Ptr, &d2i_X509>(bytes, "certificate")));
+    certs.push_back(std::move(cert));
+    return certs;
+  }
+  TETHER_ASSIGN_OR_RETURN(auto blocks, parse_pem_blocks(bytes));
+  for (const auto& block : blocks) {
+    if (block.label != "CERTIFICATE" && block.label != "TRUSTED CERTIFICATE") continue;
+    std::string what = "certificate " + std::to_string(certs.size() + 1);
+    TETHER_ASSIGN_OR_RETURN(auto cert, (decode_der<X509, X509Ptr, &d2i_X509>(block.der, what)));
+    certs.push_back(std::move(cert));
+  }
+  if (certs.empty()) return make_error(Errc::parse_error, "no CERTIFICATE block found");
+  return certs;
+}
+
+Result<X509ReqPtr> parse_csr(std::string_view bytes) {
+  TETHER_TRY(check_size(bytes, "CSR"));
+  if (looks_like_pem(bytes) && bytes.find("-----BEGIN NEW CERTIFICATE REQUEST-----") != bytes.npos) {
+    return decode_single<X509_REQ, X509ReqPtr, &d2i_X509_REQ>(bytes, "NEW CERTIFICATE REQUEST",
+                                                               "CSR");
+  }
+  return decode_single<X509_REQ, X509ReqPtr, &d2i_X509_REQ>(bytes, "CERTIFICATE REQUEST", "CSR");
+}
+
+Result<X509CrlPtr> parse_crl(std::string_view bytes) {
+  return decode_single<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(bytes, "X509 CRL", "CRL");
+}
+
+Result<PkeyPtr> parse_private_key(std::string_view pem, std::string_view passphrase,
+                                  std::string_view what) {
+  TETHER_TRY(check_size(pem, what));
+  ERR_clear_error();
+  BioPtr bio = memory_bio(pem);
+  std::string pass(passphrase);
+  // A callback (rather than the u argument as a string) so that an empty passphrase is passed as
+  // "no passphrase" and OpenSSL never prompts on a terminal.
+  auto callback = [](char* buf, int size, int, void* u) -> int {
+    const auto* p = static_cast<const std::string*>(u);
+    if (p->empty() || p->size() > static_cast<size_t>(size)) return -1;
+    p->copy(buf, p->size());
+    return static_cast<int>(p->size());
+  };
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, callback, &pass));
+  OPENSSL_cleanse(pass.data(), pass.size());
+  if (key) return key;
+  bool encrypted = pem.find("ENCRYPTED") != pem.npos;
+  if (encrypted && passphrase.empty()) {
+    drain_openssl_errors();
+    return make_error(Errc::wrong_passphrase,
+                      std::string(what) + " is encrypted and no passphrase was given; pass "
+                                          "--passphrase-file or set TETHER_CA_PASSPHRASE");
+  }
+  if (encrypted) {
+    drain_openssl_errors();
+    return make_error(Errc::wrong_passphrase,
+                      "wrong passphrase for " + std::string(what) + ": it could not be decrypted");
+  }
+  return openssl_error(Errc::parse_error, std::string(what) + " is not a valid PEM private key");
+}
+
+std::string to_pem(X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509(bio.get(), cert);
+  return bio_contents(bio.get());
+}
+
+std::string to_pem(X509_REQ* csr) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_REQ(bio.get(), csr);
+  return bio_contents(bio.get());
+}
+
+std::string to_pem(X509_CRL* crl) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_CRL(bio.get(), crl);
+  return bio_contents(bio.get());
+}
+
+std::string to_der(X509* cert) { return encode_der<X509, &i2d_X509>(cert); }
+std::string to_der(X509_CRL* crl) { return encode_der<X509_CRL, &i2d_X509_CRL>(crl); }
+
+Result<std::string> private_key_to_pem(EVP_PKEY* key, std::string_view passphrase) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  const EVP_CIPHER* cipher = passphrase.empty() ? nullptr : EVP_aes_256_cbc();
+  std::string pass(passphrase);
+  int rc = PEM_write_bio_PKCS8PrivateKey(bio.get(), key, cipher,
+                                         pass.empty() ? nullptr : pass.data(),
+                                         static_cast<int>(pass.size()), nullptr, nullptr);
+  OPENSSL_cleanse(pass.data(), pass.size());
+  TETHER_TRY(check(rc, Errc::crypto_error, "cannot encode private key"));
+  return bio_contents(bio.get());
+}
+
+std::string public_key_to_pem(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PUBKEY(bio.get(), key);
+  return bio_contents(bio.get());
+}
+
+}  // namespace tether::x509
