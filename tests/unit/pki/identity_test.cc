@@ -35,7 +35,8 @@ TEST(ValidateId, RejectsEachRuleWithTheValueQuoted) {
 TEST(Identity, ConnectorNamesFollowDesign) {
   Identity id = Identity::connector("acme", "edge-1");
   EXPECT_EQ(id.common_name(), "connector/acme/edge-1");
-  EXPECT_EQ(id.spiffe_uri("tether.internal"), "spiffe://tether.internal/tenant/acme/connector/edge-1");
+  EXPECT_EQ(id.spiffe_uri("tether.internal"),
+            "spiffe://tether.internal/tenant/acme/connector/edge-1");
 }
 
 TEST(ValidateTrustDomain, RejectsUppercaseAndEmptyLabels) {

@@ -1,0 +1,156 @@
+#include "pki/lifecycle.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "pki/ca_files.h"
+#include "store/sqlite_store.h"
+#include "x509/inspect.h"
+#include "x509/key.h"
+#include "x509/pem.h"
+
+namespace tether::pki {
+namespace {
+
+constexpr int64_t kNow = 1800000000;  // 2027-01-15
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tether-lifecycle-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    CaInitOptions options;
+    options.passphrase = "";
+    options.now = kNow;
+    ASSERT_TRUE(init_ca(dir_.string(), options).ok());
+    auto authority = load_authority(dir_.string(), "", "tether.internal");
+    ASSERT_TRUE(authority.ok()) << authority.error().message;
+    authority_ = std::make_unique<Authority>(std::move(authority).value());
+    store_ = std::move(store::SqliteStore::open((dir_ / "tether.db").string())).value();
+    ASSERT_TRUE(create_tenant(*store_, ctx_, "acme", "Acme").ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  IssueRequest request(std::string id) {
+    IssueRequest r;
+    r.tenant = "acme";
+    r.connector = std::move(id);
+    r.profile.key_type = x509::KeyType::ecdsa_p256;
+    return r;
+  }
+
+  std::string csr_pem(const std::string& cn) {
+    auto key = x509::generate_key(x509::KeyType::ecdsa_p256);
+    auto csr = x509::build_csr(key->get(), cn);
+    return x509::to_pem(csr->get());
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Authority> authority_;
+  std::unique_ptr<store::SqliteStore> store_;
+  Context ctx_{"test", kNow};
+};
+
+TEST_F(LifecycleTest, CreateRecordsCertificateAndAuditEventTogether) {
+  auto issued = create_connector(*store_, *authority_, ctx_, request("edge-1"));
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  ASSERT_NE(issued->private_key, nullptr);
+  auto certs = store_->list_certificates({});
+  ASSERT_EQ(certs->size(), 1u);
+  EXPECT_EQ((*certs)[0].serial, issued->certificate.serial);
+  EXPECT_EQ((*certs)[0].identity, "connector/acme/edge-1");
+  auto audit = store_->list_audit(10);
+  ASSERT_EQ(audit->front().action, "connector.create");
+  EXPECT_EQ(audit->front().serial, issued->certificate.serial);
+  EXPECT_EQ(audit->front().actor, "test");
+}
+
+TEST_F(LifecycleTest, CsrModeIssuesForTheCsrKeyAndKeepsNoPrivateKey) {
+  IssueRequest r = request("edge-2");
+  r.csr = csr_pem("connector/acme/edge-2");
+  auto issued = create_connector(*store_, *authority_, ctx_, r);
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  EXPECT_EQ(issued->private_key, nullptr);
+  auto csr = x509::parse_csr(*r.csr);
+  EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(issued->certificate.cert.get()),
+                        X509_REQ_get0_pubkey(csr->get())),
+            1);
+}
+
+TEST_F(LifecycleTest, CsrClaimingAnotherIdentityIsRefused) {
+  IssueRequest r = request("edge-3");
+  r.csr = csr_pem("connector/other/edge-3");
+  auto issued = create_connector(*store_, *authority_, ctx_, r);
+  ASSERT_FALSE(issued.ok());
+  EXPECT_EQ(issued.error().code, Errc::csr_identity_mismatch);
+  EXPECT_NE(issued.error().message.find("connector/other/edge-3"), std::string::npos);
+  EXPECT_FALSE(store_->find_connector("acme", "edge-3")->has_value());
+}
+
+TEST_F(LifecycleTest, RenewKeepsTheOldCertificateValid) {
+  auto first = create_connector(*store_, *authority_, ctx_, request("edge-1"));
+  ASSERT_TRUE(first.ok());
+  auto second = renew_connector(*store_, *authority_, ctx_, request("edge-1"));
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_NE(first->certificate.serial, second->certificate.serial);
+  auto certs = store_->list_certificates({std::string("acme"), std::string("edge-1")});
+  ASSERT_EQ(certs->size(), 2u);
+  for (const auto& c : *certs) EXPECT_EQ(certificate_status(c, kNow), "active");
+}
+
+TEST_F(LifecycleTest, RenewOfUnknownConnectorIsNotFound) {
+  auto renewed = renew_connector(*store_, *authority_, ctx_, request("ghost"));
+  ASSERT_FALSE(renewed.ok());
+  EXPECT_EQ(renewed.error().code, Errc::not_found);
+  EXPECT_NE(renewed.error().message.find("ghost"), std::string::npos);
+}
+
+TEST_F(LifecycleTest, RevokedSerialAppearsInTheNextCrlWithItsReason) {
+  auto issued = create_connector(*store_, *authority_, ctx_, request("edge-1"));
+  ASSERT_TRUE(issued.ok());
+  auto revoked = revoke_connector(*store_, ctx_, "acme", "edge-1", std::nullopt, 1);
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  auto crl = issue_crl(*store_, *authority_, ctx_, 86400);
+  ASSERT_TRUE(crl.ok()) << crl.error().message;
+  STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(crl->get());
+  ASSERT_EQ(sk_X509_REVOKED_num(entries), 1);
+  X509_REVOKED* entry = sk_X509_REVOKED_value(entries, 0);
+  EXPECT_EQ(x509::serial_hex(X509_REVOKED_get0_serialNumber(entry)), issued->certificate.serial);
+  int crit = 0;
+  using EnumPtr = std::unique_ptr<ASN1_ENUMERATED, x509::Free<&ASN1_ENUMERATED_free>>;
+  EnumPtr reason(static_cast<ASN1_ENUMERATED*>(
+      X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, &crit, nullptr)));
+  ASSERT_NE(reason, nullptr);
+  EXPECT_EQ(ASN1_ENUMERATED_get(reason.get()), 1);
+  EXPECT_EQ(X509_CRL_verify(crl->get(), X509_get0_pubkey(authority_->issuing())), 1);
+}
+
+TEST(CertificateStatus, ThresholdsFollowThe30DayWarning) {
+  store::CertificateRecord c;
+  c.not_after = kNow + 31 * kSecondsPerDay;
+  EXPECT_EQ(certificate_status(c, kNow), "active");
+  c.not_after = kNow + 30 * kSecondsPerDay;
+  EXPECT_EQ(certificate_status(c, kNow), "expiring");
+  c.not_after = kNow;
+  EXPECT_EQ(certificate_status(c, kNow), "expired");
+  c.revoked_at = kNow - 1;
+  EXPECT_EQ(certificate_status(c, kNow), "revoked");
+}
+
+TEST(NormalizeSerial, AcceptsColonsPrefixAndCase) {
+  EXPECT_EQ(*normalize_serial("0A:1B:ff"), "a1bff");
+  EXPECT_EQ(*normalize_serial("0x00ab"), "ab");
+  EXPECT_FALSE(normalize_serial("xyz").ok());
+  EXPECT_FALSE(normalize_serial(std::string(42, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace tether::pki
