@@ -74,8 +74,13 @@ Status write_tar_gz(const std::string& path, const std::vector<File>& files) {
     if (!add(f.name, f.data, f.mode, false)) return fail(f.name);
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) return fail("close");
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return make_error(Errc::io_error, "cannot sync '" + path + "': " + std::strerror(errno));
+  // Close on every path; a failed fsync or close means the archive may be incomplete, so it
+  // is removed rather than left looking like a bundle.
+  int err = ::fsync(fd) != 0 ? errno : 0;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    ::unlink(path.c_str());
+    return make_error(Errc::io_error, "cannot sync '" + path + "': " + std::strerror(err));
   }
   return ok_status();
 }
@@ -92,11 +97,11 @@ Status write_pkcs12(const std::string& path, const BundleContents& c) {
                                     c.private_key, c.leaf, cas.get(), NID_aes_256_cbc,
                                     NID_aes_256_cbc, 0, 0, 0));
   if (!p12) return x509::openssl_error(Errc::crypto_error, "cannot build PKCS#12 bundle");
-  unsigned char* der = nullptr;
-  int len = i2d_PKCS12(p12.get(), &der);
+  unsigned char* raw = nullptr;
+  int len = i2d_PKCS12(p12.get(), &raw);
+  x509::OpensslBytes der(raw);
   if (len <= 0) return x509::openssl_error(Errc::crypto_error, "cannot encode PKCS#12 bundle");
-  std::string data(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
+  std::string data(reinterpret_cast<char*>(der.get()), static_cast<size_t>(len));
   return fs::write_new_file(path, data, kPrivateMode);
 }
 

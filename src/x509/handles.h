@@ -25,6 +25,11 @@ struct Free {
   }
 };
 
+// Buffers OpenSSL allocates for us (i2d output, BN_bn2hex, ASN1_STRING_to_UTF8, PEM_read_bio).
+inline void openssl_free(void* p) { OPENSSL_free(p); }
+using OpensslBytes = std::unique_ptr<unsigned char, Free<&openssl_free>>;
+using OpensslString = std::unique_ptr<char, Free<&openssl_free>>;
+
 using BioPtr = std::unique_ptr<BIO, Free<&BIO_free_all>>;
 using BignumPtr = std::unique_ptr<BIGNUM, Free<&BN_free>>;
 using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, Free<&ASN1_INTEGER_free>>;

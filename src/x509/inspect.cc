@@ -50,15 +50,14 @@ std::string common_name(const X509_NAME* name) {
   while ((index = X509_NAME_get_index_by_NID(name, NID_commonName, index)) >= 0) last = index;
   if (last < 0) return {};
   const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
-  unsigned char* utf8 = nullptr;
-  int len = ASN1_STRING_to_UTF8(&utf8, data);
+  unsigned char* raw = nullptr;
+  int len = ASN1_STRING_to_UTF8(&raw, data);
+  OpensslBytes utf8(raw);
   if (len < 0) {
     drain_openssl_errors();
     return {};
   }
-  std::string cn(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
-  OPENSSL_free(utf8);
-  return cn;
+  return std::string(reinterpret_cast<char*>(utf8.get()), static_cast<size_t>(len));
 }
 
 std::string subject_string(const X509* cert) {
@@ -69,9 +68,9 @@ std::string issuer_string(const X509* cert) { return name_to_string(X509_get_iss
 std::string serial_hex(const ASN1_INTEGER* serial) {
   BignumPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));
   if (!bn) return {};
-  char* hex = BN_bn2hex(bn.get());
-  std::string out(hex);
-  OPENSSL_free(hex);
+  OpensslString hex(BN_bn2hex(bn.get()));
+  if (!hex) return {};
+  std::string out(hex.get());
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   // Canonical form: no leading zero nibbles, so the same serial always prints the same way.
   bool negative = !out.empty() && out[0] == '-';

@@ -68,12 +68,11 @@ std::string bio_contents(BIO* bio) {
 
 template <class T, auto I2D>
 std::string encode_der(T* obj) {
-  unsigned char* out = nullptr;
-  int len = I2D(obj, &out);
+  unsigned char* raw = nullptr;
+  int len = I2D(obj, &raw);
+  OpensslBytes out(raw);
   if (len <= 0) return {};
-  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(len));
-  OPENSSL_free(out);
-  return der;
+  return std::string(reinterpret_cast<char*>(out.get()), static_cast<size_t>(len));
 }
 
 }  // namespace
@@ -86,11 +85,15 @@ Result<std::vector<PemBlock>> parse_pem_blocks(std::string_view text) {
   BioPtr bio = memory_bio(text);
   std::vector<PemBlock> blocks;
   for (;;) {
-    char* name = nullptr;
-    char* header = nullptr;
-    unsigned char* data = nullptr;
+    char* raw_name = nullptr;
+    char* raw_header = nullptr;
+    unsigned char* raw_data = nullptr;
     long len = 0;
-    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+    int rc = PEM_read_bio(bio.get(), &raw_name, &raw_header, &raw_data, &len);
+    OpensslString name(raw_name);
+    OpensslString header(raw_header);
+    OpensslBytes data(raw_data);
+    if (rc != 1) {
       unsigned long err = ERR_peek_last_error();
       if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
         ERR_clear_error();
@@ -99,10 +102,8 @@ Result<std::vector<PemBlock>> parse_pem_blocks(std::string_view text) {
       return openssl_error(Errc::parse_error,
                            "PEM block " + std::to_string(blocks.size() + 1) + " is malformed");
     }
-    blocks.push_back({name, std::string(reinterpret_cast<char*>(data), static_cast<size_t>(len))});
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
+    blocks.push_back(
+        {name.get(), std::string(reinterpret_cast<char*>(data.get()), static_cast<size_t>(len))});
   }
   if (blocks.empty()) return make_error(Errc::parse_error, "no PEM block found");
   return blocks;
