@@ -19,7 +19,11 @@ bool is_private_key_label(std::string_view label) {
 }  // namespace
 
 Result<CheckedChain> check_chain(std::string_view bytes) {
-  if (bytes.empty()) return make_error(Errc::parse_error, "the chain file is empty");
+  // A blank file (an editor's lone newline) is empty, not "not PEM": the DER advice that
+  // not_pem gives would send the user the wrong way.
+  if (bytes.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return make_error(Errc::parse_error, "the chain file is empty");
+  }
   if (!x509::looks_like_pem(bytes)) {
     return make_error(Errc::not_pem, "the chain file is not PEM (no '-----BEGIN CERTIFICATE-----' "
                                      "line): convert DER with 'openssl x509 -inform der'");
