@@ -113,6 +113,26 @@ Status insert_certificate(sqlite3* db, const CertificateRecord& c) {
   return ok_status();
 }
 
+// The store's schema version (PRAGMA user_version); an error if it is newer than this build.
+// The statement is finalized before returning: a stepped but unfinished statement keeps a read
+// transaction open, and a connection that then asks for the write lock while another process
+// writes gets SQLITE_BUSY at once, without waiting (waiting could deadlock).
+Result<int> read_schema_version(sqlite3* db, const std::string& path) {
+  Stmt stmt(db, "PRAGMA user_version");
+  if (!stmt.valid() || stmt.step() != SQLITE_ROW) {
+    return sqlite_error(db, "store '" + path + "' is not a readable SQLite database");
+  }
+  int version = static_cast<int>(stmt.integer(0));
+  int latest = static_cast<int>(sqlite_migrations().size());
+  if (version > latest) {
+    return make_error(Errc::store_schema_too_new, "store '" + path + "' has schema version " +
+                                                      std::to_string(version) +
+                                                      ", newer than this tether understands (" +
+                                                      std::to_string(latest) + "): upgrade tether");
+  }
+  return version;
+}
+
 constexpr const char* kCertificateColumns =
     "c.serial, c.tenant_id, c.connector_id, c.identity, c.subject, c.key_type, c.not_before, "
     "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason";
@@ -180,25 +200,22 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   TETHER_TRY(exec(raw, "PRAGMA synchronous=FULL", "cannot set synchronous"));
   TETHER_TRY(exec(raw, "PRAGMA foreign_keys=ON", "cannot enable foreign keys"));
 
-  Stmt version_stmt(raw, "PRAGMA user_version");
-  if (!version_stmt.valid() || version_stmt.step() != SQLITE_ROW) {
-    return sqlite_error(raw, "store '" + path + "' is not a readable SQLite database");
-  }
-  int version = static_cast<int>(version_stmt.integer(0));
-  const auto& migrations = sqlite_migrations();
-  if (version > static_cast<int>(migrations.size())) {
-    return make_error(Errc::store_schema_too_new,
-                      "store '" + path + "' has schema version " + std::to_string(version) +
-                          ", newer than this tether understands (" +
-                          std::to_string(migrations.size()) + "): upgrade tether");
-  }
-  for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
-    std::string sql(migrations[i]);
-    sql += "\nPRAGMA user_version = " + std::to_string(i + 1) + ";";
-    TETHER_TRY(store->in_transaction([&]() -> Status {
-      return exec(raw, sql.c_str(), "migration " + std::to_string(i + 1) + " failed");
-    }));
-  }
+  TETHER_ASSIGN_OR_RETURN(int version, read_schema_version(raw, path));
+  const int latest = static_cast<int>(sqlite_migrations().size());
+  if (version == latest) return store;
+  // Another process may be migrating the same store at this moment (two `tether` commands
+  // starting on a fresh or just-upgraded store). So the version is read again under the write
+  // lock, and only the migrations still missing then are applied, all in that one transaction:
+  // the store moves from one schema version to the latest at once or not at all.
+  TETHER_TRY(store->in_transaction([&]() -> Status {
+    TETHER_ASSIGN_OR_RETURN(int current, read_schema_version(raw, path));
+    for (int i = current; i < latest; ++i) {
+      TETHER_TRY(exec(raw, std::string(sqlite_migrations()[static_cast<size_t>(i)]).c_str(),
+                      "migration " + std::to_string(i + 1) + " failed"));
+    }
+    std::string set_version = "PRAGMA user_version = " + std::to_string(latest);
+    return exec(raw, set_version.c_str(), "cannot record schema version");
+  }));
   return store;
 }
 
