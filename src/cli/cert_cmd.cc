@@ -42,35 +42,6 @@ std::string read_input(const std::string& path, std::string_view what) {
   throw CommandError{error, kExitFailure};
 }
 
-// Every CRL in a CRL file. A PEM file may hold several (one per issuer, as `openssl verify
-// -CRLfile` reads them); taking only the first would silently drop the revocations in the rest.
-Result<std::vector<x509::X509CrlPtr>> parse_crls(std::string_view bytes) {
-  std::vector<x509::X509CrlPtr> crls;
-  if (!x509::looks_like_pem(bytes)) {
-    TETHER_ASSIGN_OR_RETURN(auto crl, x509::parse_crl(bytes));
-    crls.push_back(std::move(crl));
-    return crls;
-  }
-  TETHER_ASSIGN_OR_RETURN(auto blocks, x509::parse_pem_blocks(bytes));
-  for (const auto& block : blocks) {
-    if (block.label != "X509 CRL") continue;
-    // parse_crl() detects PEM, so a block whose base64 decodes to PEM text would be read as a
-    // nested file: a block's payload must be DER.
-    if (x509::looks_like_pem(block.der)) {
-      return make_error(Errc::parse_error,
-                        "CRL " + std::to_string(crls.size() + 1) +
-                            " of the file is not DER: its base64 decodes to PEM");
-    }
-    auto crl = x509::parse_crl(block.der);
-    if (!crl) {
-      return make_error(crl.error().code, "CRL " + std::to_string(crls.size() + 1) +
-                                              " of the file: " + crl.error().message);
-    }
-    crls.push_back(std::move(crl).value());
-  }
-  if (crls.empty()) return make_error(Errc::parse_error, "no '-----BEGIN X509 CRL-----' block");
-  return crls;
-}
 
 template <class T>
 T accept_or_reject(const GlobalOptions& options, Result<T> result, std::string_view what) {
@@ -105,7 +76,7 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
     for (auto& c : certs) vo.untrusted.push_back(std::move(c));
   }
   for (const auto& path : args.crls) {
-    auto crls = accept_or_reject(options, parse_crls(read_input(path, "CRL file")),
+    auto crls = accept_or_reject(options, x509::parse_crls(read_input(path, "CRL file")),
                                  "CRL file '" + path + "'");
     for (auto& c : crls) vo.crls.push_back(std::move(c));
   }

@@ -10,6 +10,7 @@
 #include "pki/revocation_reason.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
+#include "x509/pem.h"
 
 namespace tether::cli {
 
@@ -56,7 +57,11 @@ void run_issue(const GlobalOptions& options, const IssueArgs& args, std::string_
   must(pki::validate_id(args.tenant, "tenant id"));
   must(pki::validate_id(args.id, "connector id"));
   must(pki::validate_days(args.days));
-  if (!args.csr_file.empty()) request.csr = must(fs::read_file(args.csr_file, "CSR file"));
+  if (!args.csr_file.empty()) {
+    request.csr = must(fs::read_file(args.csr_file, "CSR file"));
+    auto parsed = x509::parse_csr(*request.csr);
+    if (!parsed) fail(parsed.error().code, "cannot read CSR file '" + args.csr_file + "' (--csr): " + parsed.error().message);
+  }
   std::string p12_passphrase;
   if (!args.p12_passphrase_file.empty()) {
     p12_passphrase = must(fs::read_passphrase_file(args.p12_passphrase_file));

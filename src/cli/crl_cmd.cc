@@ -25,6 +25,10 @@ void add_crl_command(CLI::App& app, GlobalOptions& options) {
   crl->callback([&options, args] {
     std::string data_dir = resolve_data_dir(options);
     int64_t validity = must(parse_duration(args->next_update, "--next-update"));
+    if (validity < pki::kMinCrlValiditySeconds || validity > pki::kMaxCrlValiditySeconds) {
+      fail(Errc::invalid_argument,
+           "--next-update '" + args->next_update + "' is out of range: use 1h to 366d");
+    }
     auto store = open_store(data_dir);
     auto authority = load_authority(options, *store, data_dir);
     auto crl_obj = must(pki::issue_crl(*store, authority, make_context(), validity));

@@ -13,6 +13,9 @@ std::string_view errc_reason(Errc code) {
     case Errc::io_error: return "io_error";
     case Errc::crypto_error: return "crypto_error";
     case Errc::wrong_passphrase: return "wrong_passphrase";
+    case Errc::passphrase_required: return "passphrase_required";
+    case Errc::unsupported_key: return "unsupported_key";
+    case Errc::serial_collision: return "serial_collision";
     case Errc::bad_csr_signature: return "bad_csr_signature";
     case Errc::csr_identity_mismatch: return "csr_identity_mismatch";
     case Errc::store_error: return "store_error";

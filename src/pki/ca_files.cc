@@ -76,6 +76,11 @@ Result<CaCertificates> init_ca(const std::string& data_dir, const CaInitOptions&
   OPENSSL_cleanse(issuing_key_pem.data(), issuing_key_pem.size());
   if (!staged_ok) {
     fs::remove_all(tmp);
+    // Another `ca init` won the race between our check and our rename: report it as such.
+    if (fs::exists(paths.dir)) {
+      return make_error(Errc::ca_exists, "a CA already exists in '" + paths.dir +
+                                             "': another 'tether ca init' created it first");
+    }
     return std::move(staged_ok).error();
   }
   return CaCertificates{std::move(root), std::move(issuing)};

@@ -99,8 +99,7 @@ Result<IssuedBundle> issue_and_record(const Authority& authority, const Context&
                                                                 request.profile.days, ctx.now));
     Status recorded = record(identity, bundle.certificate);
     if (recorded) break;
-    bool serial_clash = recorded.error().code == Errc::already_exists &&
-                        recorded.error().message.find("serial") != std::string::npos;
+    bool serial_clash = recorded.error().code == Errc::serial_collision;
     if (!serial_clash || attempt == kSerialAttempts) return std::move(recorded).error();
   }
   if (request.csr) bundle.private_key.reset();  // only the public half came with the CSR
@@ -116,9 +115,10 @@ Status create_tenant(store::Store& store, const Context& ctx, const std::string&
     return make_error(Errc::invalid_argument, "tenant name is " + std::to_string(name.size()) +
                                                   " characters long: the limit is 200");
   }
+  std::string display_name = name.empty() ? id : name;
   store::AuditEvent event{ctx.now, ctx.actor, "tenant.create", "tenant/" + id, "",
-                          "{\"name\":\"" + json_escape(name) + "\"}"};
-  return store.create_tenant({id, name.empty() ? id : name, ctx.now}, event);
+                          "{\"name\":\"" + json_escape(display_name) + "\"}"};
+  return store.create_tenant({id, display_name, ctx.now}, event);
 }
 
 Result<IssuedBundle> create_connector(store::Store& store, const Authority& authority,
@@ -183,7 +183,7 @@ Result<std::vector<std::string>> revoke_connector(store::Store& store, const Con
 
 Result<x509::X509CrlPtr> issue_crl(store::Store& store, const Authority& authority,
                                    const Context& ctx, int64_t validity_seconds) {
-  if (validity_seconds < 3600 || validity_seconds > 366 * kSecondsPerDay) {
+  if (validity_seconds < kMinCrlValiditySeconds || validity_seconds > kMaxCrlValiditySeconds) {
     return make_error(Errc::invalid_argument,
                       "CRL validity of " + std::to_string(validity_seconds) +
                           " seconds is out of range: use 1h to 366d");

@@ -19,6 +19,9 @@ constexpr int kMaxLeafDays = 825;
 constexpr int kRootDays = 3650;
 constexpr int kIntermediateDays = 1825;
 constexpr int64_t kExpiringWindowSeconds = 30 * kSecondsPerDay;
+// How long a CRL stays current (thisUpdate to nextUpdate).
+constexpr int64_t kMinCrlValiditySeconds = 3600;
+constexpr int64_t kMaxCrlValiditySeconds = 366 * kSecondsPerDay;
 
 inline constexpr const char* kRootCommonName = "tether Root CA";
 inline constexpr const char* kIssuingCommonName = "tether Connector CA";

@@ -106,7 +106,10 @@ Status insert_certificate(sqlite3* db, const CertificateRecord& c) {
   if (stmt.step() != SQLITE_DONE) {
     Error e = sqlite_error(db, "cannot record certificate");
     if (e.code == Errc::already_exists) {
-      e.message = "certificate serial " + c.serial + " or fingerprint is already recorded";
+      bool serial = std::strstr(sqlite3_errmsg(db), "certificates.serial") != nullptr;
+      e.code = serial ? Errc::serial_collision : Errc::already_exists;
+      e.message = serial ? "certificate serial " + c.serial + " is already recorded"
+                         : "certificate fingerprint " + c.fingerprint + " is already recorded";
     }
     return e;
   }

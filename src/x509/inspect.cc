@@ -108,35 +108,52 @@ std::string format_rfc3339(int64_t unix_seconds) {
 }
 
 Result<int64_t> parse_rfc3339(std::string_view text) {
-  // Accepts YYYY-MM-DDTHH:MM:SS followed by Z or +HH:MM / -HH:MM; fractional seconds ignored.
-  std::string s(text);
-  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0, consumed = 0;
+  // RFC 3339 5.6 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), digits exactly as wide
+  // as the grammar says, and a date that exists.
   auto bad = [&] {
-    return make_error(Errc::invalid_argument,
-                      "time '" + s + "' is not RFC 3339: use e.g. 2027-01-31T12:00:00Z");
+    return make_error(Errc::invalid_argument, "time '" + std::string(text) +
+                                                  "' is not RFC 3339: use e.g. 2027-01-31T12:00:00Z");
   };
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &mon, &day, &hour, &min, &sec,
-                  &consumed) != 6) {
+  auto digits = [&](size_t pos, size_t n, int& out) {
+    if (pos + n > text.size()) return false;
+    out = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+      out = out * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  auto at = [&](size_t pos, char c) {
+    return pos < text.size() && (text[pos] == c || std::tolower(static_cast<unsigned char>(text[pos])) == c);
+  };
+  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
+  if (!digits(0, 4, year) || !at(4, '-') || !digits(5, 2, mon) || !at(7, '-') ||
+      !digits(8, 2, day) || !at(10, 't') || !digits(11, 2, hour) || !at(13, ':') ||
+      !digits(14, 2, min) || !at(16, ':') || !digits(17, 2, sec)) {
     return bad();
   }
-  size_t pos = static_cast<size_t>(consumed);
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+  size_t pos = 19;
+  if (at(pos, '.')) {
+    size_t start = ++pos;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+    if (pos == start) return bad();
   }
   int64_t offset = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) {
+  if (at(pos, 'z') && pos + 1 == text.size()) {
     offset = 0;
-  } else if (pos + 6 == s.size() && (s[pos] == '+' || s[pos] == '-') && s[pos + 3] == ':') {
+  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') && text[pos + 3] == ':') {
     int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return bad();
-    offset = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
+    if (!digits(pos + 1, 2, oh) || !digits(pos + 4, 2, om) || oh > 23 || om > 59) return bad();
+    offset = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
   } else {
     return bad();
   }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
-    return bad();
-  }
+  // Leap seconds (:60) are folded into the next second, as POSIX time does.
+  if (mon < 1 || mon > 12 || day < 1 || hour > 23 || min > 59 || sec > 60) return bad();
+  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  int month_days = kDaysInMonth[mon - 1] + (mon == 2 && leap ? 1 : 0);
+  if (day > month_days) return bad();
   struct tm tm {};
   tm.tm_year = year - 1900;
   tm.tm_mon = mon - 1;

@@ -42,7 +42,7 @@ Result<KeyType> classify_key(EVP_PKEY* key) {
     if (bits == 2048) return KeyType::rsa2048;
     if (bits == 3072) return KeyType::rsa3072;
     if (bits == 4096) return KeyType::rsa4096;
-    return make_error(Errc::invalid_argument,
+    return make_error(Errc::unsupported_key,
                       "RSA key of " + std::to_string(bits) +
                           " bits is not accepted: use 2048, 3072 or 4096 bits");
   }
@@ -53,10 +53,10 @@ Result<KeyType> classify_key(EVP_PKEY* key) {
     std::string_view name(curve, len);
     if (name == "prime256v1" || name == "P-256") return KeyType::ecdsa_p256;
     if (name == "secp384r1" || name == "P-384") return KeyType::ecdsa_p384;
-    return make_error(Errc::invalid_argument, "EC key on curve '" + std::string(name) +
+    return make_error(Errc::unsupported_key, "EC key on curve '" + std::string(name) +
                                                   "' is not accepted: use P-256 or P-384");
   }
-  return make_error(Errc::invalid_argument, std::string("key algorithm '") +
+  return make_error(Errc::unsupported_key, std::string("key algorithm '") +
                                                 EVP_PKEY_get0_type_name(key) +
                                                 "' is not accepted: use RSA or ECDSA");
 }

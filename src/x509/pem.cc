@@ -132,6 +132,31 @@ Result<std::vector<X509Ptr>> parse_certificates(std::string_view bytes) {
   return certs;
 }
 
+Result<X509Ptr> parse_certificate_der(std::string_view der, std::string_view what) {
+  TETHER_TRY(check_size(der, what));
+  return decode_der<X509, X509Ptr, &d2i_X509>(der, what);
+}
+
+Result<std::vector<X509CrlPtr>> parse_crls(std::string_view bytes) {
+  TETHER_TRY(check_size(bytes, "CRL file"));
+  std::vector<X509CrlPtr> crls;
+  if (!looks_like_pem(bytes)) {
+    TETHER_ASSIGN_OR_RETURN(auto crl, (decode_der<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(bytes, "CRL")));
+    crls.push_back(std::move(crl));
+    return crls;
+  }
+  TETHER_ASSIGN_OR_RETURN(auto blocks, parse_pem_blocks(bytes));
+  for (const auto& block : blocks) {
+    if (block.label != "X509 CRL") continue;
+    // A block's payload is DER; decoding it as "PEM or DER" would let PEM nest inside PEM.
+    std::string what = "CRL " + std::to_string(crls.size() + 1) + " of the file";
+    TETHER_ASSIGN_OR_RETURN(auto crl, (decode_der<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(block.der, what)));
+    crls.push_back(std::move(crl));
+  }
+  if (crls.empty()) return make_error(Errc::parse_error, "no '-----BEGIN X509 CRL-----' block found");
+  return crls;
+}
+
 Result<X509ReqPtr> parse_csr(std::string_view bytes) {
   TETHER_TRY(check_size(bytes, "CSR"));
   if (looks_like_pem(bytes) && bytes.find("-----BEGIN NEW CERTIFICATE REQUEST-----") != bytes.npos) {
@@ -165,7 +190,7 @@ Result<PkeyPtr> parse_private_key(std::string_view pem, std::string_view passphr
   bool encrypted = pem.find("ENCRYPTED") != pem.npos;
   if (encrypted && passphrase.empty()) {
     drain_openssl_errors();
-    return make_error(Errc::wrong_passphrase,
+    return make_error(Errc::passphrase_required,
                       std::string(what) + " is encrypted and no passphrase was given; pass "
                                           "--passphrase-file or set TETHER_CA_PASSPHRASE");
   }

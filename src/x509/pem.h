@@ -18,8 +18,8 @@ struct PemBlock {
   std::string der;
 };
 
-// Splits text into PEM blocks. Fails on a malformed block (bad base64, missing END line) and,
-// with `require_only_pem`, on non-whitespace text outside blocks.
+// Splits text into PEM blocks. Fails on a malformed block (bad base64, missing END line) or when
+// there is no block at all. Text between blocks is ignored, as OpenSSL does.
 Result<std::vector<PemBlock>> parse_pem_blocks(std::string_view text);
 
 // True if the bytes look like PEM (contain a "-----BEGIN " line).
@@ -29,8 +29,13 @@ bool looks_like_pem(std::string_view bytes);
 Result<X509Ptr> parse_certificate(std::string_view bytes);
 // All certificates in a PEM text, in order; an error if there are none or any is malformed.
 Result<std::vector<X509Ptr>> parse_certificates(std::string_view bytes);
+// Exactly one DER certificate (a PEM block's payload): never PEM, no trailing bytes.
+Result<X509Ptr> parse_certificate_der(std::string_view der, std::string_view what);
 Result<X509ReqPtr> parse_csr(std::string_view bytes);
+// One CRL, PEM or DER (detected).
 Result<X509CrlPtr> parse_crl(std::string_view bytes);
+// Every CRL in a file: all X509 CRL blocks of a PEM file, or one DER CRL.
+Result<std::vector<X509CrlPtr>> parse_crls(std::string_view bytes);
 // A private key in PEM (PKCS#8, encrypted or not). `passphrase` is used when it is encrypted.
 Result<PkeyPtr> parse_private_key(std::string_view pem, std::string_view passphrase,
                                   std::string_view what);

@@ -651,7 +651,7 @@ def test_crl_block_holding_pem_text_is_a_parse_error(pki):
     proc = _verify_with_crl_file(pki, nested)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stdout.startswith("parse_error: "), proc.stdout
-    assert "CRL 1 of the file is not DER" in proc.stdout, proc.stdout
+    assert "CRL 1 of the file is not valid DER" in proc.stdout, proc.stdout
 
 
 if __name__ == "__main__":

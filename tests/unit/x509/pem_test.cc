@@ -83,6 +83,12 @@ TEST(Rfc3339, ParsesZuluAndOffsets) {
   EXPECT_EQ(format_rfc3339(1801396800), "2027-01-31T12:00:00Z");
   EXPECT_FALSE(parse_rfc3339("2027-01-31").ok());
   EXPECT_FALSE(parse_rfc3339("2027-13-01T00:00:00Z").ok());
+  EXPECT_FALSE(parse_rfc3339("2027-02-31T00:00:00Z").ok()) << "no such day";
+  EXPECT_TRUE(parse_rfc3339("2028-02-29T00:00:00Z").ok()) << "leap day";
+  EXPECT_FALSE(parse_rfc3339("2027-02-29T00:00:00Z").ok());
+  EXPECT_FALSE(parse_rfc3339("2027-1-5T00:00:00Z").ok()) << "two-digit month";
+  EXPECT_FALSE(parse_rfc3339("2027-01-05T00:00:00+99:99").ok()) << "offset out of range";
+  EXPECT_EQ(*parse_rfc3339("2027-01-31T12:00:00.250Z"), 1801396800);
 }
 
 }  // namespace
