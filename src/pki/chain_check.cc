@@ -48,7 +48,9 @@ Result<CheckedChain> check_chain(std::string_view bytes) {
                         "PEM block " + std::to_string(i + 1) + " is '" + block.label +
                             "': the chain file may hold only CERTIFICATE blocks");
     }
-    auto cert = x509::parse_certificate(block.der);
+    // The payload is DER: parse_certificate() would also take PEM text here, so a block whose
+    // base64 decodes to another PEM file would pass as that file's first certificate.
+    auto cert = x509::parse_certificate_der(block.der, "its payload");
     if (!cert) {
       return make_error(Errc::parse_error, "certificate " + std::to_string(i + 1) +
                                                " cannot be parsed: " + cert.error().message);
