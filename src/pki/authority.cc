@@ -14,10 +14,10 @@ Authority::Authority(x509::X509Ptr root, x509::X509Ptr issuing, x509::PkeyPtr is
       issuing_key_(std::move(issuing_key)),
       trust_domain_(std::move(trust_domain)) {}
 
-Result<IssuedCertificate> Authority::issue(const Identity& identity, EVP_PKEY* subject_key,
+Result<IssuedCertificate> Authority::issue(const Identity& identity, x509::SubjectKey subject_key,
                                            int days, int64_t now) const {
   TETHER_TRY(validate_days(days));
-  TETHER_ASSIGN_OR_RETURN(x509::KeyType key_type, x509::classify_key(subject_key));
+  TETHER_ASSIGN_OR_RETURN(x509::KeyType key_type, x509::classify_key(subject_key.key));
   bool rsa = key_type == x509::KeyType::rsa2048 || key_type == x509::KeyType::rsa3072 ||
              key_type == x509::KeyType::rsa4096;
   auto spec = client_leaf_spec(identity, trust_domain_, now, days, rsa);

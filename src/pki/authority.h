@@ -14,6 +14,8 @@
 namespace tether::pki {
 
 struct IssuedCertificate {
+  // Issued from a CSR, the public key is copied as encoded bytes and OpenSSL has not decoded it:
+  // X509_get0_pubkey() on this object returns null. Re-parse `pem` if you need the key.
   x509::X509Ptr cert;
   std::string serial;       // lowercase hex
   std::string fingerprint;  // SHA-256, lowercase hex
@@ -29,7 +31,7 @@ class Authority {
             std::string trust_domain);
 
   // Issues a client certificate for `identity` over `subject_key` (public half is enough).
-  Result<IssuedCertificate> issue(const Identity& identity, EVP_PKEY* subject_key, int days,
+  Result<IssuedCertificate> issue(const Identity& identity, x509::SubjectKey subject_key, int days,
                                   int64_t now) const;
 
   // Checks a CSR before issuing for it: its signature verifies (proof of possession), its key is

@@ -75,34 +75,47 @@ Status validate_request(store::Store& store, const IssueRequest& request) {
   return ok_status();
 }
 
-// Works out the subject key: checked from the CSR, or freshly generated.
-Result<IssuedBundle> prepare_key(const Authority& authority, const Identity& identity,
-                                 const IssueRequest& request) {
-  IssuedBundle bundle;
+// The key a certificate is issued for: from a checked CSR (kept for its SubjectPublicKeyInfo),
+// or freshly generated.
+struct SubjectMaterial {
+  x509::PkeyPtr key;
+  x509::X509ReqPtr csr;
+
+  x509::SubjectKey subject() const {
+    return {key.get(), csr ? X509_REQ_get_X509_PUBKEY(csr.get()) : nullptr};
+  }
+};
+
+Result<SubjectMaterial> prepare_key(const Authority& authority, const Identity& identity,
+                                    const IssueRequest& request) {
+  SubjectMaterial material;
   if (request.csr) {
     auto csr = x509::parse_csr(*request.csr);
     if (!csr) return make_error(csr.error().code, "cannot read CSR: " + csr.error().message);
-    TETHER_ASSIGN_OR_RETURN(bundle.private_key, authority.check_csr(csr->get(), identity));
-    return bundle;
+    material.csr = std::move(csr).value();
+    TETHER_ASSIGN_OR_RETURN(material.key, authority.check_csr(material.csr.get(), identity));
+    return material;
   }
-  TETHER_ASSIGN_OR_RETURN(bundle.private_key, x509::generate_key(request.profile.key_type));
-  return bundle;
+  TETHER_ASSIGN_OR_RETURN(material.key, x509::generate_key(request.profile.key_type));
+  return material;
 }
 
 template <class Record>
 Result<IssuedBundle> issue_and_record(const Authority& authority, const Context& ctx,
                                       const IssueRequest& request, Record&& record) {
   Identity identity = Identity::connector(request.tenant, request.connector);
-  TETHER_ASSIGN_OR_RETURN(IssuedBundle bundle, prepare_key(authority, identity, request));
+  TETHER_ASSIGN_OR_RETURN(SubjectMaterial material, prepare_key(authority, identity, request));
+  IssuedBundle bundle;
   for (int attempt = 1;; ++attempt) {
-    TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(identity, bundle.private_key.get(),
+    TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(identity, material.subject(),
                                                                 request.profile.days, ctx.now));
     Status recorded = record(identity, bundle.certificate);
     if (recorded) break;
     bool serial_clash = recorded.error().code == Errc::serial_collision;
     if (!serial_clash || attempt == kSerialAttempts) return std::move(recorded).error();
   }
-  if (request.csr) bundle.private_key.reset();  // only the public half came with the CSR
+  // Only the public half came with a CSR; a generated key goes into the bundle.
+  if (!material.csr) bundle.private_key = std::move(material.key);
   return bundle;
 }
 

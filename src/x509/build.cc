@@ -34,6 +34,38 @@ std::string join_sans(const CertificateSpec& spec) {
   return out;
 }
 
+// Copies algorithm, parameters and key bits of a SubjectPublicKeyInfo without decoding the key.
+Status copy_spki(X509_PUBKEY* to, const X509_PUBKEY* from) {
+  const unsigned char* bits = nullptr;
+  int bits_len = 0;
+  X509_ALGOR* algor = nullptr;
+  if (X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, &algor, from) != 1 || bits_len <= 0) {
+    return openssl_error(Errc::crypto_error, "cannot read the request's public key");
+  }
+  const ASN1_OBJECT* algorithm = nullptr;
+  int param_type = 0;
+  const void* param = nullptr;
+  X509_ALGOR_get0(&algorithm, &param_type, &param, algor);
+  Asn1ObjectPtr algorithm_copy(OBJ_dup(algorithm));
+  void* param_copy = nullptr;
+  if (param_type == V_ASN1_OBJECT) {
+    param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
+  } else if (param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF && param != nullptr) {
+    param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
+  }
+  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(bits_len)));
+  if (!algorithm_copy || bits_copy == nullptr) {
+    openssl_free(bits_copy);
+    return openssl_error(Errc::crypto_error, "out of memory copying a public key");
+  }
+  // set0 takes ownership of everything it is given, also on failure paths we do not reach here.
+  if (X509_PUBKEY_set0_param(to, algorithm_copy.release(), param_type, param_copy, bits_copy,
+                             bits_len) != 1) {
+    return openssl_error(Errc::crypto_error, "cannot set the certificate's public key");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 const EVP_MD* signing_digest(EVP_PKEY* signing_key) {
@@ -56,7 +88,7 @@ Result<X509NamePtr> build_name(const std::vector<std::pair<std::string, std::str
   return name;
 }
 
-Result<X509Ptr> build_certificate(const CertificateSpec& spec, EVP_PKEY* subject_key,
+Result<X509Ptr> build_certificate(const CertificateSpec& spec, SubjectKey subject_key,
                                   const ASN1_INTEGER* serial, X509* issuer, EVP_PKEY* signing_key) {
   X509Ptr cert(X509_new());
   TETHER_TRY(check(X509_set_version(cert.get(), X509_VERSION_3), Errc::crypto_error, "set version"));
@@ -70,7 +102,11 @@ Result<X509Ptr> build_certificate(const CertificateSpec& spec, EVP_PKEY* subject
   auto na = unix_to_asn1(spec.not_after);
   TETHER_TRY(check(X509_set1_notBefore(cert.get(), nb.get()), Errc::crypto_error, "notBefore"));
   TETHER_TRY(check(X509_set1_notAfter(cert.get(), na.get()), Errc::crypto_error, "notAfter"));
-  TETHER_TRY(check(X509_set_pubkey(cert.get(), subject_key), Errc::crypto_error, "public key"));
+  if (subject_key.spki != nullptr) {
+    TETHER_TRY(copy_spki(X509_get_X509_PUBKEY(cert.get()), subject_key.spki));
+  } else {
+    TETHER_TRY(check(X509_set_pubkey(cert.get(), subject_key.key), Errc::crypto_error, "public key"));
+  }
 
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);

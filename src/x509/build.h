@@ -33,9 +33,19 @@ struct CertificateSpec {
 // The digest tether signs with for a given signing key: SHA-384 for P-384, SHA-256 otherwise.
 const EVP_MD* signing_digest(EVP_PKEY* signing_key);
 
+// The key a certificate is issued for. When the SubjectPublicKeyInfo is at hand already (from a
+// CSR) it is copied as it is: re-encoding an EVP_PKEY goes through OpenSSL 3.0's provider
+// encoders and costs more than an RSA-2048 signature (see bench/RESULTS.md).
+struct SubjectKey {
+  SubjectKey(EVP_PKEY* k, const X509_PUBKEY* s = nullptr)  // NOLINT(google-explicit-constructor)
+      : key(k), spki(s) {}
+  EVP_PKEY* key;
+  const X509_PUBKEY* spki;
+};
+
 // Issues a certificate for `subject_key`. With issuer == nullptr it is self-signed by
 // `signing_key` (which must then be the subject key's private half).
-Result<X509Ptr> build_certificate(const CertificateSpec& spec, EVP_PKEY* subject_key,
+Result<X509Ptr> build_certificate(const CertificateSpec& spec, SubjectKey subject_key,
                                   const ASN1_INTEGER* serial, X509* issuer, EVP_PKEY* signing_key);
 
 Result<X509NamePtr> build_name(const std::vector<std::pair<std::string, std::string>>& attrs);

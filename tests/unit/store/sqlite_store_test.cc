@@ -100,8 +100,8 @@ TEST_F(SqliteStoreTest, DuplicateSerialRollsBackTheWholeConnector) {
   clash.fingerprint = "other";
   Status s = store_->create_connector({"acme", "c2", 1}, clash, event("connector.create"));
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code, Errc::already_exists);
-  EXPECT_NE(s.error().message.find("serial"), std::string::npos);
+  EXPECT_EQ(s.error().code, Errc::serial_collision);
+  EXPECT_NE(s.error().message.find("serial 0a"), std::string::npos);
   EXPECT_FALSE(store_->find_connector("acme", "c2")->has_value()) << "connector row must roll back";
   EXPECT_EQ(store_->list_audit(10)->size(), 2u);
 }

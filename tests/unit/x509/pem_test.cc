@@ -61,7 +61,7 @@ TEST(Pem, EncryptedKeyNeedsTheRightPassphrase) {
   EXPECT_EQ(wrong.error().code, Errc::wrong_passphrase);
   auto none = parse_private_key(*pem, "", "key");
   ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.error().code, Errc::wrong_passphrase);
+  EXPECT_EQ(none.error().code, Errc::passphrase_required);
 }
 
 TEST(Serial, RandomSerialsArePositiveFullWidthAndDistinct) {
