@@ -25,14 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!pem) fuzz::require(all.ok() && all->size() == 1, "DER: parse_certificates agrees");
     // The re-encoding parses again to the same certificate. It is not always byte-equal to a DER
     // input: OpenSSL clears a BIT STRING's declared unused bits when it decodes the signature.
-    // (Skipped when the DER happens to contain "-----BEGIN ": the PEM/DER detection then reads
-    // it as PEM; see fuzz/README.md.)
+    // DER that happens to contain "-----BEGIN " must still be read as DER.
     std::string der = x509::to_der(cert);
-    if (!x509::looks_like_pem(der)) {
-      auto again = x509::parse_certificate(der);
-      fuzz::require(again.ok() && x509::to_der(again->get()) == der,
-                    "a parsed certificate re-parses from its DER");
-    }
+    auto again = x509::parse_certificate(der);
+    fuzz::require(again.ok() && x509::to_der(again->get()) == der,
+                  "a parsed certificate re-parses from its DER");
   }
   // The DER-only entry point (for PEM block payloads) accepts exactly what the detecting one
   // accepts as DER.

@@ -76,7 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (key) {
       // The CA sets the identity: whatever the request asked for, the certificate names exactly
       // this connector, and it verifies under the issuing CA.
-      auto issued = ca.authority.issue(identity, key->get(), pki::kDefaultLeafDays, ca.now);
+      // As the lifecycle does: the request's SubjectPublicKeyInfo is copied as encoded.
+      auto issued = ca.authority.issue(identity, {key->get(), X509_REQ_get_X509_PUBKEY(csr->get())},
+                                       pki::kDefaultLeafDays, ca.now);
       fuzz::require(issued.ok(), "a CSR that passes check_csr can be issued for");
       X509* cert = issued->cert.get();
       fuzz::require(x509::common_name(X509_get_subject_name(cert)) == identity.common_name(),
@@ -87,6 +89,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fuzz::require(!x509::is_ca(cert), "issued leaf is not a CA");
       fuzz::require(X509_verify(cert, X509_get0_pubkey(ca.authority.issuing())) == 1,
                     "issued leaf verifies under the issuing CA");
+      // The copied key is the request's key, byte for byte, once re-read.
+      auto reread = x509::parse_certificate(issued->pem);
+      fuzz::require(reread.ok(), "issued certificate parses");
+      fuzz::require(EVP_PKEY_eq(X509_get0_pubkey(reread->get()), key->get()) == 1,
+                    "issued certificate carries the request's key");
     }
   }
   fuzz::end_input();

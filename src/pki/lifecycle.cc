@@ -1,5 +1,7 @@
 #include "pki/lifecycle.h"
 
+#include <set>
+
 #include "pki/identity.h"
 #include "pki/revocation_reason.h"
 #include "x509/inspect.h"
@@ -151,6 +153,49 @@ Result<IssuedBundle> create_connector(store::Store& store, const Authority& auth
                                 audit(ctx, "connector.create", identity, issued.serial,
                                       issue_detail(issued, request.csr.has_value())));
                           });
+}
+
+Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const Authority& authority,
+                                                    const Context& ctx,
+                                                    const std::vector<IssueRequest>& requests) {
+  std::vector<SubjectMaterial> materials;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const auto& request : requests) {
+    TETHER_TRY(validate_request(store, request));
+    if (!seen.insert({request.tenant, request.connector}).second) {
+      return make_error(Errc::already_exists, "connector '" + request.connector + "' of tenant '" +
+                                                  request.tenant + "' appears twice in the batch");
+    }
+    Identity identity = Identity::connector(request.tenant, request.connector);
+    TETHER_ASSIGN_OR_RETURN(auto material, prepare_key(authority, identity, request));
+    materials.push_back(std::move(material));
+  }
+  for (int attempt = 1;; ++attempt) {
+    std::vector<IssuedBundle> bundles;
+    std::vector<store::NewConnector> batch;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const IssueRequest& request = requests[i];
+      Identity identity = Identity::connector(request.tenant, request.connector);
+      IssuedBundle bundle;
+      TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(identity, materials[i].subject(),
+                                                                  request.profile.days, ctx.now));
+      batch.push_back({{request.tenant, request.connector, ctx.now},
+                       record_for(request, identity, bundle.certificate, ctx),
+                       audit(ctx, "connector.create", identity, bundle.certificate.serial,
+                             issue_detail(bundle.certificate, request.csr.has_value()))});
+      bundles.push_back(std::move(bundle));
+    }
+    Status recorded = store.create_connectors(batch);
+    if (recorded) {
+      for (size_t i = 0; i < bundles.size(); ++i) {
+        if (!materials[i].csr) bundles[i].private_key = std::move(materials[i].key);
+      }
+      return bundles;
+    }
+    if (recorded.error().code != Errc::serial_collision || attempt == kSerialAttempts) {
+      return std::move(recorded).error();
+    }
+  }
 }
 
 Result<IssuedBundle> renew_connector(store::Store& store, const Authority& authority,

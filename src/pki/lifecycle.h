@@ -37,6 +37,11 @@ Status create_tenant(store::Store& store, const Context& ctx, const std::string&
 // Validates ids, the tenant's existence and (in CSR mode) the CSR, before anything is signed.
 Result<IssuedBundle> create_connector(store::Store& store, const Authority& authority,
                                       const Context& ctx, const IssueRequest& request);
+// Creates many connectors at once (bulk import): every request is validated and issued first,
+// then all are recorded in one transaction. All or nothing.
+Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const Authority& authority,
+                                                    const Context& ctx,
+                                                    const std::vector<IssueRequest>& requests);
 Result<IssuedBundle> renew_connector(store::Store& store, const Authority& authority,
                                      const Context& ctx, const IssueRequest& request);
 Result<std::vector<std::string>> revoke_connector(store::Store& store, const Context& ctx,

@@ -26,7 +26,7 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
 // One prepared statement; finalized on destruction.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
+  Stmt(sqlite3* db, const char* sql) {
     if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
   }
   ~Stmt() { sqlite3_finalize(stmt_); }
@@ -61,7 +61,6 @@ class Stmt {
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
  private:
-  sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
 };
 
@@ -279,19 +278,27 @@ Result<bool> SqliteStore::tenant_exists(const std::string& tenant_id) {
 
 Status SqliteStore::create_connector(const ConnectorRecord& connector, const CertificateRecord& cert,
                                      const AuditEvent& event) {
+  return create_connectors({NewConnector{connector, cert, event}});
+}
+
+Status SqliteStore::create_connectors(const std::vector<NewConnector>& batch) {
   return in_transaction([&]() -> Status {
-    Stmt stmt(db_, "INSERT INTO connectors (tenant_id, id, created_at) VALUES (?, ?, ?)");
-    stmt.bind(1, connector.tenant_id).bind(2, connector.id).bind(3, connector.created_at);
-    Status s = run(db_, stmt, "cannot create connector");
-    if (!s && s.error().code == Errc::already_exists) {
-      return make_error(Errc::already_exists, "connector '" + connector.id +
-                                                  "' already exists in tenant '" +
-                                                  connector.tenant_id +
-                                                  "': use 'tether connector renew' for a new certificate");
+    for (const auto& item : batch) {
+      const ConnectorRecord& connector = item.connector;
+      Stmt stmt(db_, "INSERT INTO connectors (tenant_id, id, created_at) VALUES (?, ?, ?)");
+      stmt.bind(1, connector.tenant_id).bind(2, connector.id).bind(3, connector.created_at);
+      Status s = run(db_, stmt, "cannot create connector");
+      if (!s && s.error().code == Errc::already_exists) {
+        return make_error(Errc::already_exists,
+                          "connector '" + connector.id + "' already exists in tenant '" +
+                              connector.tenant_id +
+                              "': use 'tether connector renew' for a new certificate");
+      }
+      TETHER_TRY(s);
+      TETHER_TRY(insert_certificate(db_, item.certificate));
+      TETHER_TRY(insert_audit(db_, item.event));
     }
-    TETHER_TRY(s);
-    TETHER_TRY(insert_certificate(db_, cert));
-    return insert_audit(db_, event);
+    return ok_status();
   });
 }
 

@@ -24,6 +24,7 @@ class SqliteStore final : public Store {
   Result<bool> tenant_exists(const std::string& tenant_id) override;
   Status create_connector(const ConnectorRecord& connector, const CertificateRecord& cert,
                           const AuditEvent& event) override;
+  Status create_connectors(const std::vector<NewConnector>& batch) override;
   Result<std::optional<ConnectorRecord>> find_connector(const std::string& tenant_id,
                                                         const std::string& id) override;
   Result<std::vector<ConnectorRecord>> list_connectors(

@@ -53,6 +53,13 @@ struct ConnectorRecord {
   int64_t created_at = 0;
 };
 
+// One connector with its first certificate and the audit event that records both.
+struct NewConnector {
+  ConnectorRecord connector;
+  CertificateRecord certificate;
+  AuditEvent event;
+};
+
 struct CertificateFilter {
   std::optional<std::string> tenant_id;
   std::optional<std::string> connector_id;
@@ -80,6 +87,9 @@ class Store {
   // (the connector, or the serial: the caller then issues again with a fresh serial).
   virtual Status create_connector(const ConnectorRecord& connector, const CertificateRecord& cert,
                                   const AuditEvent& event) = 0;
+  // Many connectors in one transaction (bulk creation): all are recorded or none. One commit,
+  // so one fsync, for the whole batch.
+  virtual Status create_connectors(const std::vector<NewConnector>& batch) = 0;
   virtual Result<std::optional<ConnectorRecord>> find_connector(const std::string& tenant_id,
                                                                 const std::string& id) = 0;
   virtual Result<std::vector<ConnectorRecord>> list_connectors(

@@ -48,10 +48,21 @@ Result<Ptr> decode_der(std::string_view der, std::string_view what) {
   return obj;
 }
 
+// Which encoding a file is in. DER certificates, CSRs and CRLs are SEQUENCEs (first octet 0x30);
+// PEM text never starts with that octet unless it starts with the digit '0'. Sniffing for
+// "-----BEGIN " alone would refuse a DER object that merely contains that text (in a subject,
+// say), so input that starts like DER and decodes as DER is DER.
+bool prefer_der(std::string_view bytes) {
+  return !bytes.empty() && static_cast<unsigned char>(bytes[0]) == 0x30;
+}
+
 template <class T, class Ptr, auto D2I>
 Result<Ptr> decode_single(std::string_view bytes, std::string_view label, std::string_view what) {
   TETHER_TRY(check_size(bytes, what));
-  if (!looks_like_pem(bytes)) return decode_der<T, Ptr, D2I>(bytes, what);
+  if (prefer_der(bytes) || !looks_like_pem(bytes)) {
+    auto der = decode_der<T, Ptr, D2I>(bytes, what);
+    if (der.ok() || !looks_like_pem(bytes)) return der;
+  }
   TETHER_ASSIGN_OR_RETURN(auto blocks, parse_pem_blocks(bytes));
   for (const auto& block : blocks) {
     if (block.label == label) return decode_der<T, Ptr, D2I>(block.der, what);
@@ -116,10 +127,13 @@ Result<X509Ptr> parse_certificate(std::string_view bytes) {
 Result<std::vector<X509Ptr>> parse_certificates(std::string_view bytes) {
   TETHER_TRY(check_size(bytes, "certificate file"));
   std::vector<X509Ptr> certs;
-  if (!looks_like_pem(bytes)) {
-    TETHER_ASSIGN_OR_RETURN(auto cert, (decode_der<X509, X509Ptr, &d2i_X509>(bytes, "certificate")));
-    certs.push_back(std::move(cert));
-    return certs;
+  if (prefer_der(bytes) || !looks_like_pem(bytes)) {
+    auto cert = decode_der<X509, X509Ptr, &d2i_X509>(bytes, "certificate");
+    if (cert.ok() || !looks_like_pem(bytes)) {
+      if (!cert.ok()) return std::move(cert).error();
+      certs.push_back(std::move(cert).value());
+      return certs;
+    }
   }
   TETHER_ASSIGN_OR_RETURN(auto blocks, parse_pem_blocks(bytes));
   for (const auto& block : blocks) {
@@ -140,10 +154,13 @@ Result<X509Ptr> parse_certificate_der(std::string_view der, std::string_view wha
 Result<std::vector<X509CrlPtr>> parse_crls(std::string_view bytes) {
   TETHER_TRY(check_size(bytes, "CRL file"));
   std::vector<X509CrlPtr> crls;
-  if (!looks_like_pem(bytes)) {
-    TETHER_ASSIGN_OR_RETURN(auto crl, (decode_der<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(bytes, "CRL")));
-    crls.push_back(std::move(crl));
-    return crls;
+  if (prefer_der(bytes) || !looks_like_pem(bytes)) {
+    auto crl = decode_der<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(bytes, "CRL");
+    if (crl.ok() || !looks_like_pem(bytes)) {
+      if (!crl.ok()) return std::move(crl).error();
+      crls.push_back(std::move(crl).value());
+      return crls;
+    }
   }
   TETHER_ASSIGN_OR_RETURN(auto blocks, parse_pem_blocks(bytes));
   for (const auto& block : blocks) {

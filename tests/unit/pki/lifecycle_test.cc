@@ -133,6 +133,40 @@ TEST_F(LifecycleTest, RevokedSerialAppearsInTheNextCrlWithItsReason) {
   EXPECT_EQ(X509_CRL_verify(crl->get(), X509_get0_pubkey(authority_->issuing())), 1);
 }
 
+TEST_F(LifecycleTest, BatchCreatesEveryConnectorInOneTransaction) {
+  std::vector<IssueRequest> batch = {request("b-1"), request("b-2"), request("b-3")};
+  batch[1].csr = csr_pem("connector/acme/b-2");
+  auto issued = create_connectors(*store_, *authority_, ctx_, batch);
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  ASSERT_EQ(issued->size(), 3u);
+  EXPECT_NE((*issued)[0].private_key, nullptr);
+  EXPECT_EQ((*issued)[1].private_key, nullptr) << "CSR mode keeps no private key";
+  EXPECT_EQ(store_->list_certificates({})->size(), 3u);
+  size_t creates = 0;
+  auto audit = store_->list_audit(100);
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit) creates += e.action == "connector.create";
+  EXPECT_EQ(creates, 3u);
+}
+
+TEST_F(LifecycleTest, BatchWithAnExistingConnectorRecordsNothing) {
+  ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, request("taken")).ok());
+  auto issued = create_connectors(*store_, *authority_, ctx_, {request("new-1"), request("taken")});
+  ASSERT_FALSE(issued.ok());
+  EXPECT_EQ(issued.error().code, Errc::already_exists);
+  EXPECT_NE(issued.error().message.find("'taken'"), std::string::npos);
+  EXPECT_FALSE(store_->find_connector("acme", "new-1")->has_value()) << "all or nothing";
+  EXPECT_EQ(store_->list_certificates({})->size(), 1u);
+}
+
+TEST_F(LifecycleTest, BatchNamingAConnectorTwiceIsRefused) {
+  auto issued = create_connectors(*store_, *authority_, ctx_, {request("twin"), request("twin")});
+  ASSERT_FALSE(issued.ok());
+  EXPECT_EQ(issued.error().code, Errc::already_exists);
+  EXPECT_NE(issued.error().message.find("twice"), std::string::npos);
+  EXPECT_TRUE(store_->list_certificates({})->empty());
+}
+
 TEST(CertificateStatus, ThresholdsFollowThe30DayWarning) {
   store::CertificateRecord c;
   c.not_after = kNow + 31 * kSecondsPerDay;
