@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cstring>
+#include <unordered_map>
 
 #include "store/migrations.h"
 
@@ -23,13 +24,55 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
   return make_error(errc, std::string(what) + ": " + sqlite3_errmsg(db));
 }
 
-// One prepared statement; finalized on destruction.
+}  // namespace
+
+// Statements are prepared once per connection and reused: preparing costs more than the insert
+// it prepares (see bench/RESULTS.md).
+class StatementCache {
+ public:
+  explicit StatementCache(sqlite3* db) : db_(db) {}
+  ~StatementCache() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  }
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  sqlite3* db() const { return db_; }
+  // Null when the SQL does not prepare; the caller reports sqlite3_errmsg(db()).
+  sqlite3_stmt* get(const std::string& sql) {
+    if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
+      return nullptr;
+    }
+    statements_.emplace(sql, stmt);
+    return stmt;
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+namespace {
+
+// One use of a prepared statement: owned (finalized after use) or borrowed from the cache
+// (reset and unbound after use, ready for the next caller).
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) {
+  Stmt(sqlite3* db, const char* sql) : owned_(true) {
     if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(StatementCache& cache, const std::string& sql) : stmt_(cache.get(sql)), owned_(false) {}
+  ~Stmt() {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -62,6 +105,7 @@ class Stmt {
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
+  bool owned_;
 };
 
 Status exec(sqlite3* db, const char* sql, std::string_view what) {
@@ -83,8 +127,9 @@ Status run(sqlite3* db, Stmt& stmt, std::string_view what) {
   return ok_status();
 }
 
-Status insert_audit(sqlite3* db, const AuditEvent& e) {
-  Stmt stmt(db,
+Status insert_audit(StatementCache& cache, const AuditEvent& e) {
+  sqlite3* db = cache.db();
+  Stmt stmt(cache,
             "INSERT INTO audit_events (at, actor, action, identity, serial, detail) "
             "VALUES (?, ?, ?, ?, ?, ?)");
   stmt.bind(1, e.at).bind(2, e.actor).bind(3, e.action).bind(4, e.identity).bind(5, e.serial);
@@ -92,8 +137,9 @@ Status insert_audit(sqlite3* db, const AuditEvent& e) {
   return run(db, stmt, "cannot record audit event");
 }
 
-Status insert_certificate(sqlite3* db, const CertificateRecord& c) {
-  Stmt stmt(db,
+Status insert_certificate(StatementCache& cache, const CertificateRecord& c) {
+  sqlite3* db = cache.db();
+  Stmt stmt(cache,
             "INSERT INTO certificates (serial, tenant_id, connector_id, identity, subject, "
             "key_type, not_before, not_after, status, fingerprint, pem, issued_at, csr_mode) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)");
@@ -164,9 +210,13 @@ CertificateRecord read_certificate(const Stmt& s) {
 
 int SqliteStore::schema_version() { return static_cast<int>(sqlite_migrations().size()); }
 
-SqliteStore::SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+SqliteStore::SqliteStore(sqlite3* db, std::string path)
+    : db_(db), path_(std::move(path)), statements_(std::make_unique<StatementCache>(db)) {}
 
-SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
+SqliteStore::~SqliteStore() {
+  statements_.reset();  // finalize before closing
+  sqlite3_close_v2(db_);
+}
 
 template <class F>
 Status SqliteStore::in_transaction(F&& body) {
@@ -222,7 +272,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
 }
 
 Result<std::optional<std::string>> SqliteStore::get_setting(const std::string& key) {
-  Stmt stmt(db_, "SELECT value FROM settings WHERE key = ?");
+  Stmt stmt(*statements_, "SELECT value FROM settings WHERE key = ?");
   if (!stmt.valid()) return sqlite_error(db_, "cannot read settings");
   stmt.bind(1, key);
   int rc = stmt.step();
@@ -235,29 +285,29 @@ Status SqliteStore::record_ca_init(const std::vector<std::pair<std::string, std:
                                    const AuditEvent& event) {
   return in_transaction([&]() -> Status {
     for (const auto& [key, value] : settings) {
-      Stmt stmt(db_, "INSERT INTO settings (key, value) VALUES (?, ?)");
+      Stmt stmt(*statements_, "INSERT INTO settings (key, value) VALUES (?, ?)");
       stmt.bind(1, key).bind(2, value);
       TETHER_TRY(run(db_, stmt, "cannot record setting " + key));
     }
-    return insert_audit(db_, event);
+    return insert_audit(*statements_, event);
   });
 }
 
 Status SqliteStore::create_tenant(const TenantRecord& tenant, const AuditEvent& event) {
   return in_transaction([&]() -> Status {
-    Stmt stmt(db_, "INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)");
+    Stmt stmt(*statements_, "INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)");
     stmt.bind(1, tenant.id).bind(2, tenant.name).bind(3, tenant.created_at);
     Status s = run(db_, stmt, "cannot create tenant");
     if (!s && s.error().code == Errc::already_exists) {
       return make_error(Errc::already_exists, "tenant '" + tenant.id + "' already exists");
     }
     TETHER_TRY(s);
-    return insert_audit(db_, event);
+    return insert_audit(*statements_, event);
   });
 }
 
 Result<std::vector<TenantRecord>> SqliteStore::list_tenants() {
-  Stmt stmt(db_, "SELECT id, name, created_at FROM tenants ORDER BY id");
+  Stmt stmt(*statements_, "SELECT id, name, created_at FROM tenants ORDER BY id");
   if (!stmt.valid()) return sqlite_error(db_, "cannot list tenants");
   std::vector<TenantRecord> out;
   int rc;
@@ -267,7 +317,7 @@ Result<std::vector<TenantRecord>> SqliteStore::list_tenants() {
 }
 
 Result<bool> SqliteStore::tenant_exists(const std::string& tenant_id) {
-  Stmt stmt(db_, "SELECT 1 FROM tenants WHERE id = ?");
+  Stmt stmt(*statements_, "SELECT 1 FROM tenants WHERE id = ?");
   if (!stmt.valid()) return sqlite_error(db_, "cannot read tenants");
   stmt.bind(1, tenant_id);
   int rc = stmt.step();
@@ -285,7 +335,7 @@ Status SqliteStore::create_connectors(const std::vector<NewConnector>& batch) {
   return in_transaction([&]() -> Status {
     for (const auto& item : batch) {
       const ConnectorRecord& connector = item.connector;
-      Stmt stmt(db_, "INSERT INTO connectors (tenant_id, id, created_at) VALUES (?, ?, ?)");
+      Stmt stmt(*statements_, "INSERT INTO connectors (tenant_id, id, created_at) VALUES (?, ?, ?)");
       stmt.bind(1, connector.tenant_id).bind(2, connector.id).bind(3, connector.created_at);
       Status s = run(db_, stmt, "cannot create connector");
       if (!s && s.error().code == Errc::already_exists) {
@@ -295,8 +345,8 @@ Status SqliteStore::create_connectors(const std::vector<NewConnector>& batch) {
                               "': use 'tether connector renew' for a new certificate");
       }
       TETHER_TRY(s);
-      TETHER_TRY(insert_certificate(db_, item.certificate));
-      TETHER_TRY(insert_audit(db_, item.event));
+      TETHER_TRY(insert_certificate(*statements_, item.certificate));
+      TETHER_TRY(insert_audit(*statements_, item.event));
     }
     return ok_status();
   });
@@ -304,7 +354,7 @@ Status SqliteStore::create_connectors(const std::vector<NewConnector>& batch) {
 
 Result<std::optional<ConnectorRecord>> SqliteStore::find_connector(const std::string& tenant_id,
                                                                    const std::string& id) {
-  Stmt stmt(db_, "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? AND id = ?");
+  Stmt stmt(*statements_, "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? AND id = ?");
   if (!stmt.valid()) return sqlite_error(db_, "cannot read connectors");
   stmt.bind(1, tenant_id).bind(2, id);
   int rc = stmt.step();
@@ -317,7 +367,7 @@ Result<std::optional<ConnectorRecord>> SqliteStore::find_connector(const std::st
 
 Result<std::vector<ConnectorRecord>> SqliteStore::list_connectors(
     const std::optional<std::string>& tenant_id) {
-  Stmt stmt(db_, tenant_id ? "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? "
+  Stmt stmt(*statements_, tenant_id ? "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? "
                              "ORDER BY tenant_id, id"
                            : "SELECT tenant_id, id, created_at FROM connectors ORDER BY tenant_id, id");
   if (!stmt.valid()) return sqlite_error(db_, "cannot list connectors");
@@ -331,8 +381,8 @@ Result<std::vector<ConnectorRecord>> SqliteStore::list_connectors(
 
 Status SqliteStore::add_certificate(const CertificateRecord& cert, const AuditEvent& event) {
   return in_transaction([&]() -> Status {
-    TETHER_TRY(insert_certificate(db_, cert));
-    return insert_audit(db_, event);
+    TETHER_TRY(insert_certificate(*statements_, cert));
+    return insert_audit(*statements_, event);
   });
 }
 
@@ -341,7 +391,7 @@ Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(const Cert
                     " FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial"
                     " WHERE (?1 IS NULL OR c.tenant_id = ?1) AND (?2 IS NULL OR c.connector_id = ?2)"
                     " ORDER BY c.tenant_id, c.connector_id, c.issued_at, c.serial";
-  Stmt stmt(db_, sql.c_str());
+  Stmt stmt(*statements_, sql.c_str());
   if (!stmt.valid()) return sqlite_error(db_, "cannot list certificates");
   if (filter.tenant_id) stmt.bind(1, *filter.tenant_id); else stmt.bind_null(1);
   if (filter.connector_id) stmt.bind(2, *filter.connector_id); else stmt.bind_null(2);
@@ -359,7 +409,7 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
                                                      const AuditEvent& event) {
   std::vector<std::string> revoked;
   Status s = in_transaction([&]() -> Status {
-    Stmt select(db_,
+    Stmt select(*statements_,
                 "SELECT serial FROM certificates WHERE tenant_id = ? AND connector_id = ? "
                 "AND status = 'active' AND (?3 IS NULL OR serial = ?3) ORDER BY serial");
     if (!select.valid()) return sqlite_error(db_, "cannot read certificates");
@@ -376,15 +426,15 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
       return make_error(Errc::not_found, what);
     }
     for (const auto& s : revoked) {
-      Stmt update(db_, "UPDATE certificates SET status = 'revoked' WHERE serial = ?");
+      Stmt update(*statements_, "UPDATE certificates SET status = 'revoked' WHERE serial = ?");
       update.bind(1, s);
       TETHER_TRY(run(db_, update, "cannot mark certificate revoked"));
-      Stmt insert(db_, "INSERT INTO revocations (serial, reason, revoked_at) VALUES (?, ?, ?)");
+      Stmt insert(*statements_, "INSERT INTO revocations (serial, reason, revoked_at) VALUES (?, ?, ?)");
       insert.bind(1, s).bind(2, static_cast<int64_t>(reason)).bind(3, at);
       TETHER_TRY(run(db_, insert, "cannot record revocation"));
       AuditEvent per_cert = event;
       per_cert.serial = s;
-      TETHER_TRY(insert_audit(db_, per_cert));
+      TETHER_TRY(insert_audit(*statements_, per_cert));
     }
     return ok_status();
   });
@@ -395,33 +445,33 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
 Result<CrlSnapshot> SqliteStore::next_crl(const AuditEvent& event) {
   CrlSnapshot snapshot;
   Status s = in_transaction([&]() -> Status {
-    Stmt read(db_, "SELECT value FROM settings WHERE key = 'crl_number'");
+    Stmt read(*statements_, "SELECT value FROM settings WHERE key = 'crl_number'");
     if (!read.valid()) return sqlite_error(db_, "cannot read CRL number");
     int rc = read.step();
     uint64_t last = rc == SQLITE_ROW ? std::stoull(read.text(0)) : 0;
     snapshot.crl_number = last + 1;
-    Stmt write(db_,
+    Stmt write(*statements_,
                "INSERT INTO settings (key, value) VALUES ('crl_number', ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     write.bind(1, std::to_string(snapshot.crl_number));
     TETHER_TRY(run(db_, write, "cannot store CRL number"));
     std::string sql = std::string("SELECT ") + kCertificateColumns +
                       " FROM certificates c JOIN revocations r ON r.serial = c.serial ORDER BY c.serial";
-    Stmt list(db_, sql.c_str());
+    Stmt list(*statements_, sql.c_str());
     if (!list.valid()) return sqlite_error(db_, "cannot list revocations");
     while ((rc = list.step()) == SQLITE_ROW) snapshot.revoked.push_back(read_certificate(list));
     if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot list revocations");
     AuditEvent e = event;
     e.detail = "{\"crl_number\":" + std::to_string(snapshot.crl_number) +
                ",\"entries\":" + std::to_string(snapshot.revoked.size()) + "}";
-    return insert_audit(db_, e);
+    return insert_audit(*statements_, e);
   });
   if (!s) return std::move(s).error();
   return snapshot;
 }
 
 Result<std::vector<AuditEvent>> SqliteStore::list_audit(int limit) {
-  Stmt stmt(db_,
+  Stmt stmt(*statements_,
             "SELECT at, actor, action, identity, serial, detail FROM audit_events "
             "ORDER BY id DESC LIMIT ?");
   if (!stmt.valid()) return sqlite_error(db_, "cannot read audit events");

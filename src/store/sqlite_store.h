@@ -10,6 +10,8 @@ struct sqlite3;
 
 namespace tether::store {
 
+class StatementCache;
+
 class SqliteStore final : public Store {
  public:
   // Opens (creating if needed) the database at `path` and applies pending migrations.
@@ -48,6 +50,7 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::string path_;
+  std::unique_ptr<StatementCache> statements_;
 };
 
 }  // namespace tether::store
