@@ -313,10 +313,11 @@ void print_table(const std::vector<KeyTypeResult>& results) {
   std::printf("\n");
   for (const auto& result : results) {
     auto verdict = [](double ratio) { return ratio >= kTarget ? "meets target" : "BELOW TARGET"; };
-    std::printf("%s: CSR-mode issuance runs at %.3f of the raw sign rate with a commit per "
-                "issuance (%s) and %.3f with %ld per commit (%s); target >= %.1f\n",
-                result.rows.front().key_type.c_str(), result.csr_ratio, verdict(result.csr_ratio),
-                result.batched_ratio, kBatch, verdict(result.batched_ratio), kTarget);
+    std::printf(
+        "%s: CSR-mode issuance runs at %.3f of the raw sign rate with a commit per "
+        "issuance (%s) and %.3f with %ld per commit (%s); target >= %.1f\n",
+        result.rows.front().key_type.c_str(), result.csr_ratio, verdict(result.csr_ratio),
+        result.batched_ratio, kBatch, verdict(result.batched_ratio), kTarget);
   }
 }
 

@@ -12,7 +12,8 @@ void add_audit_commands(CLI::App& app, GlobalOptions& options) {
   audit->require_subcommand(1);
   auto limit = std::make_shared<int>(100);
   auto* list = audit->add_subcommand("list", "newest audit events first");
-  list->add_option("--limit", *limit, "how many events (default 100)")->check(CLI::Range(1, 1000000));
+  list->add_option("--limit", *limit, "how many events (default 100)")
+      ->check(CLI::Range(1, 1000000));
   add_data_option(list, options);
   add_json_option(list, options);
   list->callback([&options, limit] {

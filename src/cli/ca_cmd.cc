@@ -45,7 +45,8 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
   must(pki::validate_trust_domain(init.trust_domain));
   if (args.insecure_no_passphrase && !options.passphrase_file.empty()) {
     fail(Errc::invalid_argument,
-         "--insecure-no-passphrase and --passphrase-file contradict each other: use one", kExitUsage);
+         "--insecure-no-passphrase and --passphrase-file contradict each other: use one",
+         kExitUsage);
   }
   if (!args.insecure_no_passphrase) {
     init.passphrase = read_passphrase(options);
@@ -56,8 +57,10 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
            kExitUsage);
     }
     if (init.passphrase.size() < 8) {
-      fail(Errc::invalid_argument, "the CA passphrase is " + std::to_string(init.passphrase.size()) +
-                                       " characters long: use at least 8", kExitUsage);
+      fail(Errc::invalid_argument,
+           "the CA passphrase is " + std::to_string(init.passphrase.size()) +
+               " characters long: use at least 8",
+           kExitUsage);
     }
   }
   if (pki::ca_exists(data_dir)) {
@@ -75,17 +78,17 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
   init.now = ctx.now;
   auto certs = must(pki::init_ca(data_dir, init));
   OPENSSL_cleanse(init.passphrase.data(), init.passphrase.size());
-  std::string detail = "{\"key_type\":\"" + args.key_type + "\",\"trust_domain\":\"" +
-                       init.trust_domain + "\",\"root_sha256\":\"" +
-                       x509::fingerprint_sha256(certs.root.get()) + "\",\"issuing_sha256\":\"" +
-                       x509::fingerprint_sha256(certs.issuing.get()) + "\",\"encrypted_keys\":" +
-                       (args.insecure_no_passphrase ? "false" : "true") + "}";
-  must(store->record_ca_init({{"trust_domain", init.trust_domain},
-                              {"ca_key_type", args.key_type},
-                              {"root_sha256", x509::fingerprint_sha256(certs.root.get())},
-                              {"issuing_sha256", x509::fingerprint_sha256(certs.issuing.get())}},
-                             {ctx.now, ctx.actor, "ca.init", "ca", x509::serial_hex(certs.issuing.get()),
-                              detail}));
+  std::string detail =
+      "{\"key_type\":\"" + args.key_type + "\",\"trust_domain\":\"" + init.trust_domain +
+      "\",\"root_sha256\":\"" + x509::fingerprint_sha256(certs.root.get()) +
+      "\",\"issuing_sha256\":\"" + x509::fingerprint_sha256(certs.issuing.get()) +
+      "\",\"encrypted_keys\":" + (args.insecure_no_passphrase ? "false" : "true") + "}";
+  must(store->record_ca_init(
+      {{"trust_domain", init.trust_domain},
+       {"ca_key_type", args.key_type},
+       {"root_sha256", x509::fingerprint_sha256(certs.root.get())},
+       {"issuing_sha256", x509::fingerprint_sha256(certs.issuing.get())}},
+      {ctx.now, ctx.actor, "ca.init", "ca", x509::serial_hex(certs.issuing.get()), detail}));
   if (options.json) {
     print_json({{"data", data_dir},
                 {"trust_domain", init.trust_domain},
@@ -130,7 +133,8 @@ void add_ca_commands(CLI::App& app, GlobalOptions& options) {
   add_passphrase_option(init, options);
   init->add_option("--key-type", args->key_type,
                    "rsa2048|rsa3072|rsa4096|ecdsa-p256|ecdsa-p384 (default ecdsa-p256)");
-  init->add_option("--trust-domain", args->trust_domain, "SPIFFE trust domain (default tether.internal)");
+  init->add_option("--trust-domain", args->trust_domain,
+                   "SPIFFE trust domain (default tether.internal)");
   init->add_flag("--insecure-no-passphrase", args->insecure_no_passphrase,
                  "write the CA keys unencrypted (throwaway setups only)");
   init->callback([&options, args] { run_init(options, *args); });

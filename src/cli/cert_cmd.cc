@@ -34,14 +34,15 @@ std::string read_input(const std::string& path, std::string_view what) {
 // A verification outcome: one reason token and a sentence, on stdout, exit 1.
 [[noreturn]] void reject(const GlobalOptions& options, const Error& error) {
   if (options.json) {
-    print_json({{"result", "rejected"}, {"reason", std::string(error.reason())}, {"message", error.message}});
+    print_json({{"result", "rejected"},
+                {"reason", std::string(error.reason())},
+                {"message", error.message}});
   } else {
     std::cout << error.reason() << ": " << error.message << "\n";
   }
   std::cout.flush();
   throw CommandError{error, kExitFailure};
 }
-
 
 template <class T>
 T accept_or_reject(const GlobalOptions& options, Result<T> result, std::string_view what) {
@@ -71,8 +72,9 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
     for (auto& c : certs) vo.trusted.push_back(std::move(c));
   }
   for (const auto& path : args.untrusted) {
-    auto certs = accept_or_reject(options, x509::parse_certificates(read_input(path, "untrusted file")),
-                                  "untrusted file '" + path + "'");
+    auto certs =
+        accept_or_reject(options, x509::parse_certificates(read_input(path, "untrusted file")),
+                         "untrusted file '" + path + "'");
     for (auto& c : certs) vo.untrusted.push_back(std::move(c));
   }
   for (const auto& path : args.crls) {
@@ -82,8 +84,9 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
   }
   // The leaf file may carry its chain after it (as connector.pem does): the first certificate is
   // the leaf, the rest are untrusted intermediates.
-  auto leaf_certs = accept_or_reject(options, x509::parse_certificates(read_input(args.leaf, "certificate")),
-                                     "certificate '" + args.leaf + "'");
+  auto leaf_certs =
+      accept_or_reject(options, x509::parse_certificates(read_input(args.leaf, "certificate")),
+                       "certificate '" + args.leaf + "'");
   for (size_t i = 1; i < leaf_certs.size(); ++i) vo.untrusted.push_back(std::move(leaf_certs[i]));
   X509* leaf = leaf_certs[0].get();
 
@@ -95,7 +98,8 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
   auto uris = x509::uri_sans(leaf);
   if (options.json) {
     boost::json::array chain;
-    for (const auto& c : verified->chain) chain.push_back(boost::json::string(x509::subject_string(c.get())));
+    for (const auto& c : verified->chain)
+      chain.push_back(boost::json::string(x509::subject_string(c.get())));
     print_json({{"result", "ok"},
                 {"identity", identity_text},
                 {"uri_san", uris.empty() ? std::string() : uris[0]},
@@ -117,13 +121,16 @@ void run_check_chain(const GlobalOptions& options, const std::string& path) {
   if (!checked) reject(options, checked.error());
   if (options.json) {
     boost::json::array subjects;
-    for (const auto& c : checked->certificates) subjects.push_back(boost::json::string(x509::subject_string(c.get())));
+    for (const auto& c : checked->certificates)
+      subjects.push_back(boost::json::string(x509::subject_string(c.get())));
     print_json({{"result", "ok"}, {"certificates", subjects}});
     return;
   }
-  std::cout << "ok: " << checked->certificates.size() << " certificate(s), each followed by its issuer\n";
+  std::cout << "ok: " << checked->certificates.size()
+            << " certificate(s), each followed by its issuer\n";
   for (size_t i = 0; i < checked->certificates.size(); ++i) {
-    std::cout << "  " << i + 1 << ". " << x509::subject_string(checked->certificates[i].get()) << "\n";
+    std::cout << "  " << i + 1 << ". " << x509::subject_string(checked->certificates[i].get())
+              << "\n";
   }
 }
 
@@ -135,22 +142,26 @@ void add_cert_commands(CLI::App& app, GlobalOptions& options) {
 
   auto args = std::make_shared<VerifyArgs>();
   auto* verify = cert->add_subcommand(
-      "verify", "verify LEAF.pem against the given roots; exit 0 and print the identity, or exit 1 "
-                "and print a reason code");
-  verify->add_option("--trust", args->trust, "trusted roots (PEM); only these are trusted")->required();
+      "verify",
+      "verify LEAF.pem against the given roots; exit 0 and print the identity, or exit 1 "
+      "and print a reason code");
+  verify->add_option("--trust", args->trust, "trusted roots (PEM); only these are trusted")
+      ->required();
   verify->add_option("--untrusted", args->untrusted, "intermediates (PEM)");
   verify->add_option("--purpose", args->purpose, "client (default), server or any");
   verify->add_option("--at", args->at, "verify at this RFC 3339 time instead of now");
   verify->add_option("--name", args->name, "expected DNS name, IP address or e-mail address");
   verify->add_option("--crl", args->crls, "CRL file (PEM or DER); may repeat");
-  verify->add_flag("--crl-check-all", args->crl_check_all, "with --crl: check every certificate in the chain");
+  verify->add_flag("--crl-check-all", args->crl_check_all,
+                   "with --crl: check every certificate in the chain");
   verify->add_option("leaf", args->leaf, "certificate to verify (PEM or DER)")->required();
   add_json_option(verify, options);
   verify->callback([&options, args] { run_verify(options, *args); });
 
   auto chain_file = std::make_shared<std::string>();
   auto* check = cert->add_subcommand("check-chain", "check an uploaded chain file (trust set)");
-  check->add_option("file", *chain_file, "PEM file: each certificate followed by its issuer")->required();
+  check->add_option("file", *chain_file, "PEM file: each certificate followed by its issuer")
+      ->required();
   add_json_option(check, options);
   check->callback([&options, chain_file] { run_check_chain(options, *chain_file); });
 }

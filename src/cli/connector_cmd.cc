@@ -60,7 +60,9 @@ void run_issue(const GlobalOptions& options, const IssueArgs& args, std::string_
   if (!args.csr_file.empty()) {
     request.csr = must(fs::read_file(args.csr_file, "CSR file"));
     auto parsed = x509::parse_csr(*request.csr);
-    if (!parsed) fail(parsed.error().code, "cannot read CSR file '" + args.csr_file + "' (--csr): " + parsed.error().message);
+    if (!parsed)
+      fail(parsed.error().code,
+           "cannot read CSR file '" + args.csr_file + "' (--csr): " + parsed.error().message);
   }
   std::string p12_passphrase;
   if (!args.p12_passphrase_file.empty()) {
@@ -86,7 +88,8 @@ void run_issue(const GlobalOptions& options, const IssueArgs& args, std::string_
   if (!written) {
     fail(written.error().code, "certificate " + issued.certificate.serial +
                                    " was issued and recorded, but the bundle could not be "
-                                   "written: " + written.error().message +
+                                   "written: " +
+                                   written.error().message +
                                    "; run 'tether connector renew' with another --out");
   }
   const auto& cert = issued.certificate;
@@ -102,8 +105,8 @@ void run_issue(const GlobalOptions& options, const IssueArgs& args, std::string_
   }
   std::cout << verb << " " << contents.friendly_name << "\n"
             << "  serial:     " << cert.serial << "\n"
-            << "  key:        " << cert.key_type << (request.csr ? " (from CSR; the key stays with you)" : "")
-            << "\n"
+            << "  key:        " << cert.key_type
+            << (request.csr ? " (from CSR; the key stays with you)" : "") << "\n"
             << "  valid:      " << x509::format_rfc3339(cert.not_before) << " to "
             << x509::format_rfc3339(cert.not_after) << "\n"
             << "  SHA-256:    " << cert.fingerprint << "\n"
@@ -113,7 +116,8 @@ void run_issue(const GlobalOptions& options, const IssueArgs& args, std::string_
 void add_issue_options(CLI::App* sub, IssueArgs& args, GlobalOptions& options) {
   sub->add_option("--tenant", args.tenant, "tenant id")->required();
   sub->add_option("--id", args.id, "connector id")->required();
-  sub->add_option("--key-type", args.key_type, "rsa2048 (default), rsa3072, rsa4096, ecdsa-p256, ecdsa-p384");
+  sub->add_option("--key-type", args.key_type,
+                  "rsa2048 (default), rsa3072, rsa4096, ecdsa-p256, ecdsa-p384");
   sub->add_option("--days", args.days, "validity in days (default 365)");
   sub->add_option("--csr", args.csr_file, "issue for this PKCS#10 request; no private key is made");
   sub->add_option("--out", args.out, "bundle: DIR, FILE.tar.gz or FILE.p12")->required();
@@ -139,7 +143,8 @@ void run_revoke(const GlobalOptions& options, const RevokeArgs& args) {
   std::optional<std::string> serial;
   if (!args.serial.empty()) serial = must(pki::normalize_serial(args.serial));
   auto store = open_store(data_dir);
-  auto serials = must(pki::revoke_connector(*store, make_context(), args.tenant, args.id, serial, reason));
+  auto serials =
+      must(pki::revoke_connector(*store, make_context(), args.tenant, args.id, serial, reason));
   if (options.json) {
     boost::json::array out;
     for (const auto& s : serials) out.push_back(boost::json::string(s));
@@ -162,7 +167,8 @@ struct ListArgs {
 
 // The certificate that represents a connector: the newest one that is not revoked, or the
 // newest of all when every certificate is revoked.
-const store::CertificateRecord* current_certificate(const std::vector<const store::CertificateRecord*>& certs) {
+const store::CertificateRecord* current_certificate(
+    const std::vector<const store::CertificateRecord*>& certs) {
   const store::CertificateRecord* best = nullptr;
   for (const auto* c : certs) {
     if (c->revoked_at) continue;
@@ -178,7 +184,8 @@ const store::CertificateRecord* current_certificate(const std::vector<const stor
 void run_list(const GlobalOptions& options, const ListArgs& args) {
   std::string data_dir = resolve_data_dir(options);
   std::optional<int64_t> window;
-  if (!args.expiring_within.empty()) window = must(parse_duration(args.expiring_within, "--expiring-within"));
+  if (!args.expiring_within.empty())
+    window = must(parse_duration(args.expiring_within, "--expiring-within"));
   std::optional<std::string> tenant;
   if (!args.tenant.empty()) {
     must(pki::validate_id(args.tenant, "tenant id"));
@@ -187,7 +194,8 @@ void run_list(const GlobalOptions& options, const ListArgs& args) {
   auto store = open_store(data_dir);
   auto connectors = must(store->list_connectors(tenant));
   auto certs = must(store->list_certificates({tenant, std::nullopt}));
-  std::map<std::pair<std::string, std::string>, std::vector<const store::CertificateRecord*>> by_connector;
+  std::map<std::pair<std::string, std::string>, std::vector<const store::CertificateRecord*>>
+      by_connector;
   for (const auto& c : certs) by_connector[{c.tenant_id, c.connector_id}].push_back(&c);
   int64_t now = make_context().now;
 
@@ -196,7 +204,8 @@ void run_list(const GlobalOptions& options, const ListArgs& args) {
     const auto* cert = current_certificate(by_connector[{conn.tenant_id, conn.id}]);
     if (cert == nullptr) continue;
     std::string status = pki::certificate_status(*cert, now);
-    if (window && (status == "revoked" || status == "expired" || cert->not_after - now > *window)) continue;
+    if (window && (status == "revoked" || status == "expired" || cert->not_after - now > *window))
+      continue;
     if (options.json) {
       boost::json::object o{{"tenant", conn.tenant_id},
                             {"id", conn.id},
@@ -225,7 +234,8 @@ void run_show(const GlobalOptions& options, const ShowArgs& args) {
   auto store = open_store(data_dir);
   auto connector = must(store->find_connector(args.tenant, args.id));
   if (!connector) {
-    fail(Errc::not_found, "connector '" + args.id + "' does not exist in tenant '" + args.tenant + "'");
+    fail(Errc::not_found,
+         "connector '" + args.id + "' does not exist in tenant '" + args.tenant + "'");
   }
   auto certs = must(store->list_certificates({args.tenant, args.id}));
   int64_t now = make_context().now;
@@ -243,7 +253,8 @@ void run_show(const GlobalOptions& options, const ShowArgs& args) {
             << x509::format_rfc3339(connector->created_at) << ")\n";
   for (const auto& c : certs) {
     std::cout << "  " << c.serial << "  " << pki::certificate_status(c, now) << "  " << c.key_type
-              << "  " << x509::format_rfc3339(c.not_before) << " .. " << x509::format_rfc3339(c.not_after);
+              << "  " << x509::format_rfc3339(c.not_before) << " .. "
+              << x509::format_rfc3339(c.not_after);
     if (c.revoked_at) {
       std::cout << "  revoked " << x509::format_rfc3339(*c.revoked_at) << " ("
                 << pki::revocation_reason_name(c.revocation_reason) << ")";
@@ -259,7 +270,8 @@ void add_connector_commands(CLI::App& app, GlobalOptions& options) {
   connector->require_subcommand(1);
 
   auto create_args = std::make_shared<IssueArgs>();
-  auto* create = connector->add_subcommand("create", "create a connector and its first certificate");
+  auto* create =
+      connector->add_subcommand("create", "create a connector and its first certificate");
   add_issue_options(create, *create_args, options);
   create->callback([&options, create_args] {
     run_issue(options, *create_args, "created", pki::create_connector);
@@ -267,26 +279,29 @@ void add_connector_commands(CLI::App& app, GlobalOptions& options) {
 
   auto renew_args = std::make_shared<IssueArgs>();
   auto* renew = connector->add_subcommand(
-      "renew", "issue a new key and certificate; the old one stays valid until it expires or is revoked");
+      "renew",
+      "issue a new key and certificate; the old one stays valid until it expires or is revoked");
   add_issue_options(renew, *renew_args, options);
-  renew->callback([&options, renew_args] {
-    run_issue(options, *renew_args, "renewed", pki::renew_connector);
-  });
+  renew->callback(
+      [&options, renew_args] { run_issue(options, *renew_args, "renewed", pki::renew_connector); });
 
   auto revoke_args = std::make_shared<RevokeArgs>();
-  auto* revoke = connector->add_subcommand("revoke", "revoke a connector's certificates (or one, by --serial)");
+  auto* revoke = connector->add_subcommand(
+      "revoke", "revoke a connector's certificates (or one, by --serial)");
   revoke->add_option("--tenant", revoke_args->tenant, "tenant id")->required();
   revoke->add_option("--id", revoke_args->id, "connector id")->required();
   revoke->add_option("--serial", revoke_args->serial, "revoke only this certificate (hex)");
-  revoke->add_option("--reason", revoke_args->reason,
-                     "RFC 5280 reason: unspecified, key-compromise, ca-compromise, affiliation-changed, "
-                     "superseded, cessation-of-operation, privilege-withdrawn, aa-compromise");
+  revoke->add_option(
+      "--reason", revoke_args->reason,
+      "RFC 5280 reason: unspecified, key-compromise, ca-compromise, affiliation-changed, "
+      "superseded, cessation-of-operation, privilege-withdrawn, aa-compromise");
   add_data_option(revoke, options);
   add_json_option(revoke, options);
   revoke->callback([&options, revoke_args] { run_revoke(options, *revoke_args); });
 
   auto list_args = std::make_shared<ListArgs>();
-  auto* list = connector->add_subcommand("list", "list connectors and the status of their certificate");
+  auto* list =
+      connector->add_subcommand("list", "list connectors and the status of their certificate");
   list->add_option("--tenant", list_args->tenant, "only this tenant");
   list->add_option("--expiring-within", list_args->expiring_within,
                    "only connectors whose certificate expires within this time (e.g. 30d)");

@@ -18,7 +18,9 @@ std::string resolve_data_dir(const GlobalOptions& options) {
   return "./tether-data";
 }
 
-std::string store_path(const std::string& data_dir) { return data_dir + "/tether.db"; }
+std::string store_path(const std::string& data_dir) {
+  return data_dir + "/tether.db";
+}
 
 std::unique_ptr<store::SqliteStore> open_store(const std::string& data_dir) {
   if (!fs::exists(store_path(data_dir))) {
@@ -29,7 +31,8 @@ std::unique_ptr<store::SqliteStore> open_store(const std::string& data_dir) {
 }
 
 std::string read_passphrase(const GlobalOptions& options) {
-  if (!options.passphrase_file.empty()) return must(fs::read_passphrase_file(options.passphrase_file));
+  if (!options.passphrase_file.empty())
+    return must(fs::read_passphrase_file(options.passphrase_file));
   if (const char* env = std::getenv("TETHER_CA_PASSPHRASE"); env != nullptr) return env;
   return {};
 }
@@ -38,7 +41,8 @@ pki::Authority load_authority(const GlobalOptions& options, store::Store& store,
                               const std::string& data_dir) {
   auto trust_domain = must(store.get_setting("trust_domain"));
   if (!trust_domain) {
-    fail(Errc::ca_missing, "the store in '" + data_dir + "' has no CA record: run 'tether ca init'");
+    fail(Errc::ca_missing,
+         "the store in '" + data_dir + "' has no CA record: run 'tether ca init'");
   }
   std::string passphrase = read_passphrase(options);
   auto authority = pki::load_authority(data_dir, passphrase, *trust_domain);
@@ -56,7 +60,9 @@ pki::Context make_context() {
   return pki::Context{"cli:" + user, static_cast<int64_t>(std::time(nullptr))};
 }
 
-void print_json(const boost::json::value& value) { std::cout << boost::json::serialize(value) << "\n"; }
+void print_json(const boost::json::value& value) {
+  std::cout << boost::json::serialize(value) << "\n";
+}
 
 }  // namespace tether::cli
 
@@ -72,8 +78,9 @@ void add_json_option(CLI::App* sub, GlobalOptions& options) {
   sub->add_flag("--json", options.json, "print JSON");
 }
 void add_passphrase_option(CLI::App* sub, GlobalOptions& options) {
-  sub->add_option("--passphrase-file", options.passphrase_file,
-                  "file whose first line is the CA key passphrase (default: $TETHER_CA_PASSPHRASE)");
+  sub->add_option(
+      "--passphrase-file", options.passphrase_file,
+      "file whose first line is the CA key passphrase (default: $TETHER_CA_PASSPHRASE)");
 }
 
 }  // namespace tether::cli

@@ -41,7 +41,8 @@ void add_tenant_commands(CLI::App& app, GlobalOptions& options) {
     if (options.json) {
       boost::json::array out;
       for (const auto& t : tenants) {
-        out.push_back({{"id", t.id}, {"name", t.name}, {"created_at", x509::format_rfc3339(t.created_at)}});
+        out.push_back(
+            {{"id", t.id}, {"name", t.name}, {"created_at", x509::format_rfc3339(t.created_at)}});
       }
       print_json(out);
       return;

@@ -14,11 +14,20 @@ Result<int64_t> parse_duration(std::string_view text, std::string_view option) {
   if (text.size() < 2) return bad();
   int64_t unit = 0;
   switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    default: return bad();
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return bad();
   }
   std::string_view digits = text.substr(0, text.size() - 1);
   int64_t n = 0;

@@ -70,7 +70,7 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -94,9 +94,13 @@ class [[nodiscard]] Result {
 // Result of an operation that produces no value.
 struct Unit {};
 using Status = Result<Unit>;
-inline Status ok_status() { return Unit{}; }
+inline Status ok_status() {
+  return Unit{};
+}
 
-inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(Errc code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 }  // namespace tether
 
@@ -104,9 +108,9 @@ template <>
 struct std::is_error_code_enum<tether::Errc> : std::true_type {};
 
 // Propagates an error from an expression returning Result<T> / Status.
-#define TETHER_TRY(expr)                                   \
-  do {                                                     \
-    auto tether_try_result_ = (expr);                      \
+#define TETHER_TRY(expr)                                                        \
+  do {                                                                          \
+    auto tether_try_result_ = (expr);                                           \
     if (!tether_try_result_.ok()) return std::move(tether_try_result_).error(); \
   } while (0)
 

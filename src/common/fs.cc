@@ -35,8 +35,9 @@ Result<std::string> read_passphrase_file(const std::string& path) {
   std::string line = text.substr(0, text.find('\n'));
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line.empty()) {
-    return make_error(Errc::invalid_argument, "passphrase file '" + path +
-                                                  "' is empty: put the passphrase on its first line");
+    return make_error(
+        Errc::invalid_argument,
+        "passphrase file '" + path + "' is empty: put the passphrase on its first line");
   }
   return line;
 }
@@ -92,7 +93,8 @@ Status sync_dir(const std::string& path) {
 }
 
 Status rename_path(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) return errno_error("cannot rename to " + to + ":", from);
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return errno_error("cannot rename to " + to + ":", from);
   return ok_status();
 }
 

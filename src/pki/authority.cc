@@ -24,7 +24,8 @@ Result<IssuedCertificate> Authority::issue(const Identity& identity, x509::Subje
   // A leaf must not outlive its issuer (RFC 5280 6.1.3 would reject it after the issuer expires).
   if (spec.not_after > x509::not_after(issuing_.get())) {
     return make_error(Errc::invalid_argument,
-                      "a " + std::to_string(days) + "-day certificate would outlive the issuing CA (" +
+                      "a " + std::to_string(days) +
+                          "-day certificate would outlive the issuing CA (" +
                           x509::format_rfc3339(x509::not_after(issuing_.get())) +
                           "): use fewer --days or rotate the CA");
   }
@@ -59,10 +60,11 @@ Result<x509::PkeyPtr> Authority::check_csr(X509_REQ* csr, const Identity& identi
   std::string cn = x509::common_name(X509_REQ_get_subject_name(csr));
   std::string expected = identity.common_name();
   if (!cn.empty() && cn != expected) {
-    return make_error(Errc::csr_identity_mismatch, "CSR subject CN '" + cn +
-                                                       "' claims another identity than '" +
-                                                       expected + "': the CA sets the identity; "
-                                                       "leave the CN empty or use '" + expected + "'");
+    return make_error(Errc::csr_identity_mismatch,
+                      "CSR subject CN '" + cn + "' claims another identity than '" + expected +
+                          "': the CA sets the identity; "
+                          "leave the CN empty or use '" +
+                          expected + "'");
   }
   x509::X509ExtensionStackPtr exts(X509_REQ_get_extensions(csr));
   if (exts) {

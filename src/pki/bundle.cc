@@ -24,7 +24,8 @@ constexpr unsigned kDirMode = 0755;
 constexpr unsigned kCertsDirMode = 0700;
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 struct ArchiveFree {
@@ -43,13 +44,15 @@ struct File {
 Status write_tar_gz(const std::string& path, const std::vector<File>& files) {
   // The archive holds a private key, so the file itself is created 0600.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kPrivateMode);
-  if (fd < 0) return make_error(Errc::io_error, "cannot create '" + path + "': " + std::strerror(errno));
+  if (fd < 0)
+    return make_error(Errc::io_error, "cannot create '" + path + "': " + std::strerror(errno));
   std::unique_ptr<archive, ArchiveFree> a(archive_write_new());
   archive_write_add_filter_gzip(a.get());
   archive_write_set_format_pax_restricted(a.get());
   auto fail = [&](std::string_view what) {
-    std::string msg = "cannot write '" + path + "': " + std::string(what) + ": " +
-                      (archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error");
+    std::string msg =
+        "cannot write '" + path + "': " + std::string(what) + ": " +
+        (archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error");
     ::close(fd);
     ::unlink(path.c_str());
     return make_error(Errc::io_error, msg);
@@ -64,7 +67,8 @@ Status write_tar_gz(const std::string& path, const std::vector<File>& files) {
     archive_entry_set_size(entry.get(), dir ? 0 : static_cast<la_int64_t>(data.size()));
     archive_entry_set_mtime(entry.get(), now, 0);
     if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) return false;
-    if (!dir && archive_write_data(a.get(), data.data(), data.size()) != static_cast<la_ssize_t>(data.size())) {
+    if (!dir && archive_write_data(a.get(), data.data(), data.size()) !=
+                    static_cast<la_ssize_t>(data.size())) {
       return false;
     }
     return true;
@@ -119,8 +123,9 @@ Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
 
   if (target.format == BundleFormat::pkcs12 && !has_private_key) {
     return make_error(Errc::invalid_argument,
-                      "--out '" + out + "': a PKCS#12 bundle holds the private key, which stays "
-                                        "with the connector in CSR mode; use a directory or .tar.gz");
+                      "--out '" + out +
+                          "': a PKCS#12 bundle holds the private key, which stays "
+                          "with the connector in CSR mode; use a directory or .tar.gz");
   }
   if (target.format == BundleFormat::pkcs12 && !has_p12_passphrase) {
     return make_error(Errc::invalid_argument,
@@ -135,12 +140,13 @@ Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
                                                   "choose a new path");
     }
   } else if (fs::exists(out)) {
-    return make_error(Errc::already_exists, "--out '" + out + "' already exists: choose a new path");
+    return make_error(Errc::already_exists,
+                      "--out '" + out + "' already exists: choose a new path");
   }
   auto parent = p.parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
-    return make_error(Errc::not_found, "--out '" + out + "': directory '" + parent.string() +
-                                           "' does not exist");
+    return make_error(Errc::not_found,
+                      "--out '" + out + "': directory '" + parent.string() + "' does not exist");
   }
   return target;
 }
@@ -160,7 +166,8 @@ Status write_bundle(const BundleTarget& target, const BundleContents& c) {
         std::string certs = target.path + "/certs";
         TETHER_TRY(fs::make_dir(certs, kCertsDirMode));
         TETHER_TRY(fs::write_new_file(certs + "/connector.pem", chain, kPublicMode));
-        if (c.private_key) TETHER_TRY(fs::write_new_file(certs + "/connector-key.pem", key, kPrivateMode));
+        if (c.private_key)
+          TETHER_TRY(fs::write_new_file(certs + "/connector-key.pem", key, kPrivateMode));
         TETHER_TRY(fs::write_new_file(certs + "/ca.pem", root, kPublicMode));
         return fs::sync_dir(certs);
       }();
@@ -174,7 +181,9 @@ Status write_bundle(const BundleTarget& target, const BundleContents& c) {
       for (auto& f : files) OPENSSL_cleanse(f.data.data(), f.data.size());
       break;
     }
-    case BundleFormat::pkcs12: written = write_pkcs12(target.path, c); break;
+    case BundleFormat::pkcs12:
+      written = write_pkcs12(target.path, c);
+      break;
   }
   OPENSSL_cleanse(key.data(), key.size());
   return written;

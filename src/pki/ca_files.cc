@@ -19,7 +19,8 @@ Result<x509::X509Ptr> load_cert(const std::string& path, std::string_view what) 
   TETHER_ASSIGN_OR_RETURN(std::string pem, fs::read_file(path, what));
   auto cert = x509::parse_certificate(pem);
   if (!cert) {
-    return make_error(cert.error().code, std::string(what) + " '" + path + "': " + cert.error().message);
+    return make_error(cert.error().code,
+                      std::string(what) + " '" + path + "': " + cert.error().message);
   }
   return std::move(cert).value();
 }
@@ -31,7 +32,9 @@ CaPaths CaPaths::in(const std::string& data_dir) {
                  dir + "/issuing-key.pem"};
 }
 
-bool ca_exists(const std::string& data_dir) { return fs::exists(CaPaths::in(data_dir).dir); }
+bool ca_exists(const std::string& data_dir) {
+  return fs::exists(CaPaths::in(data_dir).dir);
+}
 
 Result<CaCertificates> init_ca(const std::string& data_dir, const CaInitOptions& options) {
   CaPaths paths = CaPaths::in(data_dir);
@@ -46,12 +49,12 @@ Result<CaCertificates> init_ca(const std::string& data_dir, const CaInitOptions&
   TETHER_ASSIGN_OR_RETURN(auto issuing_key, x509::generate_key(options.key_type));
   TETHER_ASSIGN_OR_RETURN(auto root_serial, x509::random_serial());
   TETHER_ASSIGN_OR_RETURN(auto issuing_serial, x509::random_serial());
-  TETHER_ASSIGN_OR_RETURN(auto root, x509::build_certificate(root_spec(options.now), root_key.get(),
-                                                             root_serial.get(), nullptr,
-                                                             root_key.get()));
-  TETHER_ASSIGN_OR_RETURN(auto issuing,
-                          x509::build_certificate(issuing_spec(options.now), issuing_key.get(),
-                                                  issuing_serial.get(), root.get(), root_key.get()));
+  TETHER_ASSIGN_OR_RETURN(
+      auto root, x509::build_certificate(root_spec(options.now), root_key.get(), root_serial.get(),
+                                         nullptr, root_key.get()));
+  TETHER_ASSIGN_OR_RETURN(
+      auto issuing, x509::build_certificate(issuing_spec(options.now), issuing_key.get(),
+                                            issuing_serial.get(), root.get(), root_key.get()));
   TETHER_ASSIGN_OR_RETURN(std::string root_key_pem,
                           x509::private_key_to_pem(root_key.get(), options.passphrase));
   TETHER_ASSIGN_OR_RETURN(std::string issuing_key_pem,
@@ -89,8 +92,8 @@ Result<CaCertificates> init_ca(const std::string& data_dir, const CaInitOptions&
 Result<CaCertificates> load_ca_certificates(const std::string& data_dir) {
   CaPaths paths = CaPaths::in(data_dir);
   if (!fs::exists(paths.dir)) {
-    return make_error(Errc::ca_missing, "no CA in '" + data_dir +
-                                            "': run 'tether ca init --data " + data_dir + "' first");
+    return make_error(Errc::ca_missing, "no CA in '" + data_dir + "': run 'tether ca init --data " +
+                                            data_dir + "' first");
   }
   TETHER_ASSIGN_OR_RETURN(auto root, load_cert(paths.root_cert, "root certificate"));
   TETHER_ASSIGN_OR_RETURN(auto issuing, load_cert(paths.issuing_cert, "issuing CA certificate"));
@@ -102,7 +105,8 @@ Result<Authority> load_authority(const std::string& data_dir, const std::string&
   TETHER_ASSIGN_OR_RETURN(auto certs, load_ca_certificates(data_dir));
   CaPaths paths = CaPaths::in(data_dir);
   TETHER_ASSIGN_OR_RETURN(std::string key_pem, fs::read_file(paths.issuing_key, "issuing CA key"));
-  auto key = x509::parse_private_key(key_pem, passphrase, "issuing CA key '" + paths.issuing_key + "'");
+  auto key =
+      x509::parse_private_key(key_pem, passphrase, "issuing CA key '" + paths.issuing_key + "'");
   OPENSSL_cleanse(key_pem.data(), key_pem.size());
   if (!key) return std::move(key).error();
   if (X509_check_private_key(certs.issuing.get(), key->get()) != 1) {

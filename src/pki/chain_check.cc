@@ -25,8 +25,9 @@ Result<CheckedChain> check_chain(std::string_view bytes) {
     return make_error(Errc::parse_error, "the chain file is empty");
   }
   if (!x509::looks_like_pem(bytes)) {
-    return make_error(Errc::not_pem, "the chain file is not PEM (no '-----BEGIN CERTIFICATE-----' "
-                                     "line): convert DER with 'openssl x509 -inform der'");
+    return make_error(Errc::not_pem,
+                      "the chain file is not PEM (no '-----BEGIN CERTIFICATE-----' "
+                      "line): convert DER with 'openssl x509 -inform der'");
   }
   // Refuse private keys before parsing anything else: they must never be uploaded, and we do
   // not want to hold one in memory longer than it takes to say so.
@@ -40,8 +41,9 @@ Result<CheckedChain> check_chain(std::string_view bytes) {
   for (size_t i = 0; i < blocks.size(); ++i) {
     const auto& block = blocks[i];
     if (is_private_key_label(block.label)) {
-      return make_error(Errc::private_key_present, "PEM block " + std::to_string(i + 1) +
-                                                       " is a private key: upload certificates only");
+      return make_error(
+          Errc::private_key_present,
+          "PEM block " + std::to_string(i + 1) + " is a private key: upload certificates only");
     }
     if (block.label != "CERTIFICATE") {
       return make_error(Errc::unexpected_pem_block,
@@ -78,11 +80,11 @@ Result<CheckedChain> check_chain(std::string_view bytes) {
       break;
     }
     if (X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(issuer)) != 0) {
-      return make_error(Errc::issuer_mismatch,
-                        which(i, cert) + " names issuer '" + x509::issuer_string(cert) +
-                            "' but the next certificate's subject is '" +
-                            x509::subject_string(issuer) +
-                            "': order the file leaf first, each certificate followed by its issuer");
+      return make_error(
+          Errc::issuer_mismatch,
+          which(i, cert) + " names issuer '" + x509::issuer_string(cert) +
+              "' but the next certificate's subject is '" + x509::subject_string(issuer) +
+              "': order the file leaf first, each certificate followed by its issuer");
     }
     if (!x509::is_ca(issuer)) {
       return make_error(Errc::not_a_ca, which(i + 1, issuer) +
@@ -92,9 +94,9 @@ Result<CheckedChain> check_chain(std::string_view bytes) {
     EVP_PKEY* key = X509_get0_pubkey(issuer);
     if (key == nullptr || X509_verify(cert, key) != 1) {
       x509::drain_openssl_errors();
-      return make_error(Errc::bad_signature, which(i, cert) +
-                                                 ": signature does not verify with the key of " +
-                                                 which(i + 1, issuer));
+      return make_error(
+          Errc::bad_signature,
+          which(i, cert) + ": signature does not verify with the key of " + which(i + 1, issuer));
     }
   }
   return result;

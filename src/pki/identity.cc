@@ -9,7 +9,9 @@ namespace tether::pki {
 namespace {
 constexpr size_t kMaxIdLength = 63;
 
-bool id_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+bool id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> parts;
@@ -44,10 +46,14 @@ Identity Identity::connector(std::string tenant, std::string id) {
 
 std::string Identity::common_name() const {
   switch (kind) {
-    case IdentityKind::connector: return "connector/" + tenant + "/" + name;
-    case IdentityKind::service: return "service/" + name;
-    case IdentityKind::gateway: return "gateway/" + name;
-    case IdentityKind::admin: return "admin/" + name;
+    case IdentityKind::connector:
+      return "connector/" + tenant + "/" + name;
+    case IdentityKind::service:
+      return "service/" + name;
+    case IdentityKind::gateway:
+      return "gateway/" + name;
+    case IdentityKind::admin:
+      return "admin/" + name;
   }
   return {};
 }
@@ -55,10 +61,14 @@ std::string Identity::common_name() const {
 std::string Identity::spiffe_uri(std::string_view trust_domain) const {
   std::string base = "spiffe://" + std::string(trust_domain);
   switch (kind) {
-    case IdentityKind::connector: return base + "/tenant/" + tenant + "/connector/" + name;
-    case IdentityKind::service: return base + "/service/" + name;
-    case IdentityKind::admin: return base + "/admin/" + name;
-    case IdentityKind::gateway: return {};
+    case IdentityKind::connector:
+      return base + "/tenant/" + tenant + "/connector/" + name;
+    case IdentityKind::service:
+      return base + "/service/" + name;
+    case IdentityKind::admin:
+      return base + "/admin/" + name;
+    case IdentityKind::gateway:
+      return {};
   }
   return {};
 }
@@ -94,7 +104,8 @@ Status validate_trust_domain(std::string_view value) {
     for (char c : label) {
       if (!id_char(c)) return fail("contains " + quoted(std::string_view(&c, 1)));
     }
-    if (label.front() == '-' || label.back() == '-') return fail("has a label starting or ending with '-'");
+    if (label.front() == '-' || label.back() == '-')
+      return fail("has a label starting or ending with '-'");
   }
   return ok_status();
 }
@@ -112,15 +123,17 @@ Result<Identity> identity_from_certificate(X509* cert,
     identity = Identity::connector(std::string(parts[1]), std::string(parts[2]));
     TETHER_TRY(validate_id(identity.tenant, "tenant id"));
     TETHER_TRY(validate_id(identity.name, "connector id"));
-  } else if (parts.size() == 2 && (parts[0] == "service" || parts[0] == "gateway" || parts[0] == "admin")) {
+  } else if (parts.size() == 2 &&
+             (parts[0] == "service" || parts[0] == "gateway" || parts[0] == "admin")) {
     identity.kind = parts[0] == "service"   ? IdentityKind::service
                     : parts[0] == "gateway" ? IdentityKind::gateway
                                             : IdentityKind::admin;
     identity.name = std::string(parts[1]);
     TETHER_TRY(validate_id(identity.name, std::string(parts[0]) + " name"));
   } else {
-    return bad("is not a tether identity (connector/<tenant>/<id>, service/<name>, "
-               "gateway/<name> or admin/<name>)");
+    return bad(
+        "is not a tether identity (connector/<tenant>/<id>, service/<name>, "
+        "gateway/<name> or admin/<name>)");
   }
   if (trust_domain && identity.kind != IdentityKind::gateway) {
     std::string expected = identity.spiffe_uri(*trust_domain);

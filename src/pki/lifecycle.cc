@@ -35,7 +35,8 @@ std::string json_escape(std::string_view s) {
 
 store::AuditEvent audit(const Context& ctx, std::string action, const Identity& identity,
                         std::string serial, std::string detail) {
-  return store::AuditEvent{ctx.now, ctx.actor, std::move(action), identity.common_name(),
+  return store::AuditEvent{ctx.now,           ctx.actor,
+                           std::move(action), identity.common_name(),
                            std::move(serial), std::move(detail)};
 }
 
@@ -60,8 +61,8 @@ store::CertificateRecord record_for(const IssueRequest& request, const Identity&
 std::string issue_detail(const IssuedCertificate& issued, bool csr_mode) {
   return "{\"fingerprint\":\"" + issued.fingerprint + "\",\"key_type\":\"" +
          json_escape(issued.key_type) + "\",\"not_after\":\"" +
-         x509::format_rfc3339(issued.not_after) + "\",\"csr_mode\":" + (csr_mode ? "true" : "false") +
-         "}";
+         x509::format_rfc3339(issued.not_after) +
+         "\",\"csr_mode\":" + (csr_mode ? "true" : "false") + "}";
 }
 
 Status validate_request(store::Store& store, const IssueRequest& request) {
@@ -72,7 +73,8 @@ Status validate_request(store::Store& store, const IssueRequest& request) {
   if (!tenant_known) {
     return make_error(Errc::not_found, "tenant '" + request.tenant +
                                            "' does not exist: create it with 'tether tenant "
-                                           "create " + request.tenant + "'");
+                                           "create " +
+                                           request.tenant + "'");
   }
   return ok_status();
 }
@@ -131,8 +133,9 @@ Status create_tenant(store::Store& store, const Context& ctx, const std::string&
                                                   " characters long: the limit is 200");
   }
   std::string display_name = name.empty() ? id : name;
-  store::AuditEvent event{ctx.now, ctx.actor, "tenant.create", "tenant/" + id, "",
-                          "{\"name\":\"" + json_escape(display_name) + "\"}"};
+  store::AuditEvent event{
+      ctx.now,        ctx.actor, "tenant.create",
+      "tenant/" + id, "",        "{\"name\":\"" + json_escape(display_name) + "\"}"};
   return store.create_tenant({id, display_name, ctx.now}, event);
 }
 
@@ -145,14 +148,13 @@ Result<IssuedBundle> create_connector(store::Store& store, const Authority& auth
                       "connector '" + request.connector + "' already exists in tenant '" +
                           request.tenant + "': use 'tether connector renew' for a new certificate");
   }
-  return issue_and_record(authority, ctx, request,
-                          [&](const Identity& identity, const IssuedCertificate& issued) {
-                            return store.create_connector(
-                                {request.tenant, request.connector, ctx.now},
-                                record_for(request, identity, issued, ctx),
-                                audit(ctx, "connector.create", identity, issued.serial,
-                                      issue_detail(issued, request.csr.has_value())));
-                          });
+  return issue_and_record(
+      authority, ctx, request, [&](const Identity& identity, const IssuedCertificate& issued) {
+        return store.create_connector({request.tenant, request.connector, ctx.now},
+                                      record_for(request, identity, issued, ctx),
+                                      audit(ctx, "connector.create", identity, issued.serial,
+                                            issue_detail(issued, request.csr.has_value())));
+      });
 }
 
 Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const Authority& authority,
@@ -207,13 +209,12 @@ Result<IssuedBundle> renew_connector(store::Store& store, const Authority& autho
                                            "' does not exist in tenant '" + request.tenant +
                                            "': create it with 'tether connector create'");
   }
-  return issue_and_record(authority, ctx, request,
-                          [&](const Identity& identity, const IssuedCertificate& issued) {
-                            return store.add_certificate(
-                                record_for(request, identity, issued, ctx),
-                                audit(ctx, "connector.renew", identity, issued.serial,
-                                      issue_detail(issued, request.csr.has_value())));
-                          });
+  return issue_and_record(
+      authority, ctx, request, [&](const Identity& identity, const IssuedCertificate& issued) {
+        return store.add_certificate(record_for(request, identity, issued, ctx),
+                                     audit(ctx, "connector.renew", identity, issued.serial,
+                                           issue_detail(issued, request.csr.has_value())));
+      });
 }
 
 Result<std::vector<std::string>> revoke_connector(store::Store& store, const Context& ctx,
@@ -229,22 +230,22 @@ Result<std::vector<std::string>> revoke_connector(store::Store& store, const Con
   }
   TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(tenant, connector));
   if (!existing) {
-    return make_error(Errc::not_found, "connector '" + connector + "' does not exist in tenant '" +
-                                           tenant + "'");
+    return make_error(Errc::not_found,
+                      "connector '" + connector + "' does not exist in tenant '" + tenant + "'");
   }
   Identity identity = Identity::connector(tenant, connector);
-  store::AuditEvent event = audit(ctx, "certificate.revoke", identity, "",
-                                  "{\"reason\":\"" + std::string(revocation_reason_name(reason)) +
-                                      "\"}");
+  store::AuditEvent event =
+      audit(ctx, "certificate.revoke", identity, "",
+            "{\"reason\":\"" + std::string(revocation_reason_name(reason)) + "\"}");
   return store.revoke(tenant, connector, normalized, reason, ctx.now, event);
 }
 
 Result<x509::X509CrlPtr> issue_crl(store::Store& store, const Authority& authority,
                                    const Context& ctx, int64_t validity_seconds) {
   if (validity_seconds < kMinCrlValiditySeconds || validity_seconds > kMaxCrlValiditySeconds) {
-    return make_error(Errc::invalid_argument,
-                      "CRL validity of " + std::to_string(validity_seconds) +
-                          " seconds is out of range: use 1h to 366d");
+    return make_error(Errc::invalid_argument, "CRL validity of " +
+                                                  std::to_string(validity_seconds) +
+                                                  " seconds is out of range: use 1h to 366d");
   }
   store::AuditEvent event{ctx.now, ctx.actor, "crl.issue", "", "", ""};
   TETHER_ASSIGN_OR_RETURN(auto snapshot, store.next_crl(event));
@@ -253,7 +254,8 @@ Result<x509::X509CrlPtr> issue_crl(store::Store& store, const Authority& authori
   spec.next_update = ctx.now + validity_seconds;
   spec.crl_number = snapshot.crl_number;
   for (const auto& cert : snapshot.revoked) {
-    spec.entries.push_back({cert.serial, cert.revoked_at.value_or(ctx.now), cert.revocation_reason});
+    spec.entries.push_back(
+        {cert.serial, cert.revoked_at.value_or(ctx.now), cert.revocation_reason});
   }
   return authority.sign_crl(spec);
 }
@@ -281,8 +283,8 @@ Result<std::string> normalize_serial(std::string_view text) {
   size_t first = hex.find_first_not_of('0');
   hex = first == std::string::npos ? "0" : hex.substr(first);
   if (hex.size() > 40) {
-    return make_error(Errc::invalid_argument,
-                      "serial '" + std::string(text) + "' is longer than 20 octets (RFC 5280 4.1.2.2)");
+    return make_error(Errc::invalid_argument, "serial '" + std::string(text) +
+                                                  "' is longer than 20 octets (RFC 5280 4.1.2.2)");
   }
   return hex;
 }

@@ -29,8 +29,8 @@ Result<int> parse_revocation_reason(std::string_view name) {
   }
   std::string allowed;
   for (const auto& r : kReasons) allowed += (allowed.empty() ? "" : ", ") + std::string(r.kebab);
-  return make_error(Errc::invalid_argument, "unknown revocation reason '" + std::string(name) +
-                                                "': use one of " + allowed);
+  return make_error(Errc::invalid_argument,
+                    "unknown revocation reason '" + std::string(name) + "': use one of " + allowed);
 }
 
 std::string_view revocation_reason_name(int code) {

@@ -31,8 +31,10 @@ Result<Purpose> parse_purpose(std::string_view text) {
 
 Errc reason_for_verify_error(int err) {
   switch (err) {
-    case X509_V_ERR_CERT_HAS_EXPIRED: return Errc::expired;
-    case X509_V_ERR_CERT_NOT_YET_VALID: return Errc::not_yet_valid;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return Errc::expired;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return Errc::not_yet_valid;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -41,11 +43,16 @@ Errc reason_for_verify_error(int err) {
     case X509_V_ERR_CERT_UNTRUSTED:
     case X509_V_ERR_CERT_REJECTED:
       return Errc::unknown_issuer;
-    case X509_V_ERR_CERT_REVOKED: return Errc::revoked;
-    case X509_V_ERR_INVALID_PURPOSE: return Errc::bad_purpose;
-    case X509_V_ERR_INVALID_CA: return Errc::not_a_ca;
-    case X509_V_ERR_PATH_LENGTH_EXCEEDED: return Errc::path_too_long;
-    case X509_V_ERR_CERT_CHAIN_TOO_LONG: return Errc::chain_too_long;
+    case X509_V_ERR_CERT_REVOKED:
+      return Errc::revoked;
+    case X509_V_ERR_INVALID_PURPOSE:
+      return Errc::bad_purpose;
+    case X509_V_ERR_INVALID_CA:
+      return Errc::not_a_ca;
+    case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+      return Errc::path_too_long;
+    case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+      return Errc::chain_too_long;
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
     case X509_V_ERR_EMAIL_MISMATCH:
@@ -67,7 +74,8 @@ Errc reason_for_verify_error(int err) {
     case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
     case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
       return Errc::crl_invalid;
-    default: return Errc::bad_certificate;
+    default:
+      return Errc::bad_certificate;
   }
 }
 
@@ -99,9 +107,14 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
   if (options.at) X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(*options.at));
   if (options.max_depth) X509_VERIFY_PARAM_set_depth(param, *options.max_depth);
   switch (options.purpose) {
-    case Purpose::client: X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT); break;
-    case Purpose::server: X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER); break;
-    case Purpose::any: break;
+    case Purpose::client:
+      X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
+      break;
+    case Purpose::server:
+      X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER);
+      break;
+    case Purpose::any:
+      break;
   }
   if (options.name) {
     const std::string& name = *options.name;
@@ -114,7 +127,8 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
       rc = X509_VERIFY_PARAM_set1_host(param, name.data(), name.size());
     }
     if (rc != 1) {
-      return x509::openssl_error(Errc::invalid_argument, "cannot use '" + name + "' as a peer name");
+      return x509::openssl_error(Errc::invalid_argument,
+                                 "cannot use '" + name + "' as a peer name");
     }
   }
 
@@ -126,11 +140,13 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
     x509::drain_openssl_errors();
     std::string sentence = describe(at_fault, depth) + ": " + X509_verify_cert_error_string(err);
     if (err == X509_V_OK) sentence = "verification failed without an error code";
-    return make_error(err == X509_V_OK ? Errc::verify_failed : reason_for_verify_error(err), sentence);
+    return make_error(err == X509_V_OK ? Errc::verify_failed : reason_for_verify_error(err),
+                      sentence);
   }
   VerifiedChain result;
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
-  for (int i = 0; i < sk_X509_num(chain); ++i) result.chain.push_back(x509::up_ref(sk_X509_value(chain, i)));
+  for (int i = 0; i < sk_X509_num(chain); ++i)
+    result.chain.push_back(x509::up_ref(sk_X509_value(chain, i)));
   return result;
 }
 

@@ -208,7 +208,9 @@ CertificateRecord read_certificate(const Stmt& s) {
 
 }  // namespace
 
-int SqliteStore::schema_version() { return static_cast<int>(sqlite_migrations().size()); }
+int SqliteStore::schema_version() {
+  return static_cast<int>(sqlite_migrations().size());
+}
 
 SqliteStore::SqliteStore(sqlite3* db, std::string path)
     : db_(db), path_(std::move(path)), statements_(std::make_unique<StatementCache>(db)) {}
@@ -235,9 +237,9 @@ Status SqliteStore::in_transaction(F&& body) {
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close_v2(raw);
@@ -311,7 +313,8 @@ Result<std::vector<TenantRecord>> SqliteStore::list_tenants() {
   if (!stmt.valid()) return sqlite_error(db_, "cannot list tenants");
   std::vector<TenantRecord> out;
   int rc;
-  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back({stmt.text(0), stmt.text(1), stmt.integer(2)});
+  while ((rc = stmt.step()) == SQLITE_ROW)
+    out.push_back({stmt.text(0), stmt.text(1), stmt.integer(2)});
   if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot list tenants");
   return out;
 }
@@ -326,8 +329,8 @@ Result<bool> SqliteStore::tenant_exists(const std::string& tenant_id) {
   return sqlite_error(db_, "cannot read tenants");
 }
 
-Status SqliteStore::create_connector(const ConnectorRecord& connector, const CertificateRecord& cert,
-                                     const AuditEvent& event) {
+Status SqliteStore::create_connector(const ConnectorRecord& connector,
+                                     const CertificateRecord& cert, const AuditEvent& event) {
   return create_connectors({NewConnector{connector, cert, event}});
 }
 
@@ -335,7 +338,8 @@ Status SqliteStore::create_connectors(const std::vector<NewConnector>& batch) {
   return in_transaction([&]() -> Status {
     for (const auto& item : batch) {
       const ConnectorRecord& connector = item.connector;
-      Stmt stmt(*statements_, "INSERT INTO connectors (tenant_id, id, created_at) VALUES (?, ?, ?)");
+      Stmt stmt(*statements_,
+                "INSERT INTO connectors (tenant_id, id, created_at) VALUES (?, ?, ?)");
       stmt.bind(1, connector.tenant_id).bind(2, connector.id).bind(3, connector.created_at);
       Status s = run(db_, stmt, "cannot create connector");
       if (!s && s.error().code == Errc::already_exists) {
@@ -354,12 +358,14 @@ Status SqliteStore::create_connectors(const std::vector<NewConnector>& batch) {
 
 Result<std::optional<ConnectorRecord>> SqliteStore::find_connector(const std::string& tenant_id,
                                                                    const std::string& id) {
-  Stmt stmt(*statements_, "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? AND id = ?");
+  Stmt stmt(*statements_,
+            "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? AND id = ?");
   if (!stmt.valid()) return sqlite_error(db_, "cannot read connectors");
   stmt.bind(1, tenant_id).bind(2, id);
   int rc = stmt.step();
   if (rc == SQLITE_ROW) {
-    return std::optional<ConnectorRecord>(ConnectorRecord{stmt.text(0), stmt.text(1), stmt.integer(2)});
+    return std::optional<ConnectorRecord>(
+        ConnectorRecord{stmt.text(0), stmt.text(1), stmt.integer(2)});
   }
   if (rc == SQLITE_DONE) return std::optional<ConnectorRecord>();
   return sqlite_error(db_, "cannot read connectors");
@@ -367,14 +373,16 @@ Result<std::optional<ConnectorRecord>> SqliteStore::find_connector(const std::st
 
 Result<std::vector<ConnectorRecord>> SqliteStore::list_connectors(
     const std::optional<std::string>& tenant_id) {
-  Stmt stmt(*statements_, tenant_id ? "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? "
-                             "ORDER BY tenant_id, id"
-                           : "SELECT tenant_id, id, created_at FROM connectors ORDER BY tenant_id, id");
+  Stmt stmt(*statements_,
+            tenant_id ? "SELECT tenant_id, id, created_at FROM connectors WHERE tenant_id = ? "
+                        "ORDER BY tenant_id, id"
+                      : "SELECT tenant_id, id, created_at FROM connectors ORDER BY tenant_id, id");
   if (!stmt.valid()) return sqlite_error(db_, "cannot list connectors");
   if (tenant_id) stmt.bind(1, *tenant_id);
   std::vector<ConnectorRecord> out;
   int rc;
-  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back({stmt.text(0), stmt.text(1), stmt.integer(2)});
+  while ((rc = stmt.step()) == SQLITE_ROW)
+    out.push_back({stmt.text(0), stmt.text(1), stmt.integer(2)});
   if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot list connectors");
   return out;
 }
@@ -386,15 +394,23 @@ Status SqliteStore::add_certificate(const CertificateRecord& cert, const AuditEv
   });
 }
 
-Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(const CertificateFilter& filter) {
-  std::string sql = std::string("SELECT ") + kCertificateColumns +
-                    " FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial"
-                    " WHERE (?1 IS NULL OR c.tenant_id = ?1) AND (?2 IS NULL OR c.connector_id = ?2)"
-                    " ORDER BY c.tenant_id, c.connector_id, c.issued_at, c.serial";
+Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(
+    const CertificateFilter& filter) {
+  std::string sql =
+      std::string("SELECT ") + kCertificateColumns +
+      " FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial"
+      " WHERE (?1 IS NULL OR c.tenant_id = ?1) AND (?2 IS NULL OR c.connector_id = ?2)"
+      " ORDER BY c.tenant_id, c.connector_id, c.issued_at, c.serial";
   Stmt stmt(*statements_, sql.c_str());
   if (!stmt.valid()) return sqlite_error(db_, "cannot list certificates");
-  if (filter.tenant_id) stmt.bind(1, *filter.tenant_id); else stmt.bind_null(1);
-  if (filter.connector_id) stmt.bind(2, *filter.connector_id); else stmt.bind_null(2);
+  if (filter.tenant_id)
+    stmt.bind(1, *filter.tenant_id);
+  else
+    stmt.bind_null(1);
+  if (filter.connector_id)
+    stmt.bind(2, *filter.connector_id);
+  else
+    stmt.bind_null(2);
   std::vector<CertificateRecord> out;
   int rc;
   while ((rc = stmt.step()) == SQLITE_ROW) out.push_back(read_certificate(stmt));
@@ -414,13 +430,16 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
                 "AND status = 'active' AND (?3 IS NULL OR serial = ?3) ORDER BY serial");
     if (!select.valid()) return sqlite_error(db_, "cannot read certificates");
     select.bind(1, tenant_id).bind(2, connector_id);
-    if (serial) select.bind(3, *serial); else select.bind_null(3);
+    if (serial)
+      select.bind(3, *serial);
+    else
+      select.bind_null(3);
     int rc;
     while ((rc = select.step()) == SQLITE_ROW) revoked.push_back(select.text(0));
     if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read certificates");
     if (revoked.empty()) {
-      std::string what = serial ? "no unrevoked certificate with serial " + *serial + " for connector '" +
-                                      tenant_id + "/" + connector_id + "'"
+      std::string what = serial ? "no unrevoked certificate with serial " + *serial +
+                                      " for connector '" + tenant_id + "/" + connector_id + "'"
                                 : "connector '" + tenant_id + "/" + connector_id +
                                       "' has no unrevoked certificate";
       return make_error(Errc::not_found, what);
@@ -429,7 +448,8 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
       Stmt update(*statements_, "UPDATE certificates SET status = 'revoked' WHERE serial = ?");
       update.bind(1, s);
       TETHER_TRY(run(db_, update, "cannot mark certificate revoked"));
-      Stmt insert(*statements_, "INSERT INTO revocations (serial, reason, revoked_at) VALUES (?, ?, ?)");
+      Stmt insert(*statements_,
+                  "INSERT INTO revocations (serial, reason, revoked_at) VALUES (?, ?, ?)");
       insert.bind(1, s).bind(2, static_cast<int64_t>(reason)).bind(3, at);
       TETHER_TRY(run(db_, insert, "cannot record revocation"));
       AuditEvent per_cert = event;
@@ -455,8 +475,9 @@ Result<CrlSnapshot> SqliteStore::next_crl(const AuditEvent& event) {
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     write.bind(1, std::to_string(snapshot.crl_number));
     TETHER_TRY(run(db_, write, "cannot store CRL number"));
-    std::string sql = std::string("SELECT ") + kCertificateColumns +
-                      " FROM certificates c JOIN revocations r ON r.serial = c.serial ORDER BY c.serial";
+    std::string sql =
+        std::string("SELECT ") + kCertificateColumns +
+        " FROM certificates c JOIN revocations r ON r.serial = c.serial ORDER BY c.serial";
     Stmt list(*statements_, sql.c_str());
     if (!list.valid()) return sqlite_error(db_, "cannot list revocations");
     while ((rc = list.step()) == SQLITE_ROW) snapshot.revoked.push_back(read_certificate(list));
@@ -479,7 +500,8 @@ Result<std::vector<AuditEvent>> SqliteStore::list_audit(int limit) {
   std::vector<AuditEvent> out;
   int rc;
   while ((rc = stmt.step()) == SQLITE_ROW) {
-    out.push_back({stmt.integer(0), stmt.text(1), stmt.text(2), stmt.text(3), stmt.text(4), stmt.text(5)});
+    out.push_back(
+        {stmt.integer(0), stmt.text(1), stmt.text(2), stmt.text(3), stmt.text(4), stmt.text(5)});
   }
   if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read audit events");
   return out;

@@ -32,7 +32,8 @@ class SqliteStore final : public Store {
   Result<std::vector<ConnectorRecord>> list_connectors(
       const std::optional<std::string>& tenant_id) override;
   Status add_certificate(const CertificateRecord& cert, const AuditEvent& event) override;
-  Result<std::vector<CertificateRecord>> list_certificates(const CertificateFilter& filter) override;
+  Result<std::vector<CertificateRecord>> list_certificates(
+      const CertificateFilter& filter) override;
   Result<std::vector<std::string>> revoke(const std::string& tenant_id,
                                           const std::string& connector_id,
                                           const std::optional<std::string>& serial, int reason,

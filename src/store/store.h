@@ -96,7 +96,8 @@ class Store {
       const std::optional<std::string>& tenant_id) = 0;
   // Adds a certificate to an existing connector (renewal).
   virtual Status add_certificate(const CertificateRecord& cert, const AuditEvent& event) = 0;
-  virtual Result<std::vector<CertificateRecord>> list_certificates(const CertificateFilter& filter) = 0;
+  virtual Result<std::vector<CertificateRecord>> list_certificates(
+      const CertificateFilter& filter) = 0;
 
   // Revokes the connector's certificates that are not yet revoked (only `serial` when given).
   // Returns the serials revoked; Errc::not_found when nothing matched.

@@ -8,7 +8,9 @@ namespace tether::x509 {
 
 namespace {
 
-Asn1TimePtr unix_to_asn1(int64_t t) { return Asn1TimePtr(ASN1_TIME_set(nullptr, static_cast<time_t>(t))); }
+Asn1TimePtr unix_to_asn1(int64_t t) {
+  return Asn1TimePtr(ASN1_TIME_set(nullptr, static_cast<time_t>(t)));
+}
 
 // Adds one extension written in OpenSSL's config syntax ("critical,CA:TRUE,pathlen:0").
 Status add_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
@@ -53,7 +55,8 @@ Status copy_spki(X509_PUBKEY* to, const X509_PUBKEY* from) {
   } else if (param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF && param != nullptr) {
     param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
   }
-  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(bits_len)));
+  auto* bits_copy =
+      static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(bits_len)));
   if (!algorithm_copy || bits_copy == nullptr) {
     openssl_free(bits_copy);
     return openssl_error(Errc::crypto_error, "out of memory copying a public key");
@@ -91,11 +94,13 @@ Result<X509NamePtr> build_name(const std::vector<std::pair<std::string, std::str
 Result<X509Ptr> build_certificate(const CertificateSpec& spec, SubjectKey subject_key,
                                   const ASN1_INTEGER* serial, X509* issuer, EVP_PKEY* signing_key) {
   X509Ptr cert(X509_new());
-  TETHER_TRY(check(X509_set_version(cert.get(), X509_VERSION_3), Errc::crypto_error, "set version"));
+  TETHER_TRY(
+      check(X509_set_version(cert.get(), X509_VERSION_3), Errc::crypto_error, "set version"));
   TETHER_TRY(check(X509_set_serialNumber(cert.get(), const_cast<ASN1_INTEGER*>(serial)),
                    Errc::crypto_error, "set serial"));
   TETHER_ASSIGN_OR_RETURN(auto subject, build_name(spec.subject));
-  TETHER_TRY(check(X509_set_subject_name(cert.get(), subject.get()), Errc::crypto_error, "subject"));
+  TETHER_TRY(
+      check(X509_set_subject_name(cert.get(), subject.get()), Errc::crypto_error, "subject"));
   X509_NAME* issuer_name = issuer ? X509_get_subject_name(issuer) : subject.get();
   TETHER_TRY(check(X509_set_issuer_name(cert.get(), issuer_name), Errc::crypto_error, "issuer"));
   auto nb = unix_to_asn1(spec.not_before);
@@ -105,7 +110,8 @@ Result<X509Ptr> build_certificate(const CertificateSpec& spec, SubjectKey subjec
   if (subject_key.spki != nullptr) {
     TETHER_TRY(copy_spki(X509_get_X509_PUBKEY(cert.get()), subject_key.spki));
   } else {
-    TETHER_TRY(check(X509_set_pubkey(cert.get(), subject_key.key), Errc::crypto_error, "public key"));
+    TETHER_TRY(
+        check(X509_set_pubkey(cert.get(), subject_key.key), Errc::crypto_error, "public key"));
   }
 
   X509V3_CTX ctx;
@@ -138,7 +144,8 @@ Result<X509Ptr> build_certificate(const CertificateSpec& spec, SubjectKey subjec
 Result<X509ReqPtr> build_csr(EVP_PKEY* key, const std::string& common_name) {
   X509ReqPtr req(X509_REQ_new());
   TETHER_ASSIGN_OR_RETURN(auto name, build_name({{"CN", common_name}}));
-  TETHER_TRY(check(X509_REQ_set_subject_name(req.get(), name.get()), Errc::crypto_error, "subject"));
+  TETHER_TRY(
+      check(X509_REQ_set_subject_name(req.get(), name.get()), Errc::crypto_error, "subject"));
   TETHER_TRY(check(X509_REQ_set_pubkey(req.get(), key), Errc::crypto_error, "public key"));
   if (X509_REQ_sign(req.get(), key, signing_digest(key)) <= 0) {
     return openssl_error(Errc::crypto_error, "cannot sign CSR");
@@ -148,25 +155,31 @@ Result<X509ReqPtr> build_csr(EVP_PKEY* key, const std::string& common_name) {
 
 Result<X509CrlPtr> build_crl(const CrlSpec& spec, X509* issuer, EVP_PKEY* signing_key) {
   X509CrlPtr crl(X509_CRL_new());
-  TETHER_TRY(check(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2), Errc::crypto_error, "version"));
+  TETHER_TRY(
+      check(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2), Errc::crypto_error, "version"));
   TETHER_TRY(check(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer)),
                    Errc::crypto_error, "issuer"));
   auto this_update = unix_to_asn1(spec.this_update);
   auto next_update = unix_to_asn1(spec.next_update);
-  TETHER_TRY(check(X509_CRL_set1_lastUpdate(crl.get(), this_update.get()), Errc::crypto_error, "thisUpdate"));
-  TETHER_TRY(check(X509_CRL_set1_nextUpdate(crl.get(), next_update.get()), Errc::crypto_error, "nextUpdate"));
+  TETHER_TRY(check(X509_CRL_set1_lastUpdate(crl.get(), this_update.get()), Errc::crypto_error,
+                   "thisUpdate"));
+  TETHER_TRY(check(X509_CRL_set1_nextUpdate(crl.get(), next_update.get()), Errc::crypto_error,
+                   "nextUpdate"));
 
   for (const auto& entry : spec.entries) {
     X509RevokedPtr revoked(X509_REVOKED_new());
     BIGNUM* raw_bn = nullptr;
     if (BN_hex2bn(&raw_bn, entry.serial_hex.c_str()) == 0) {
-      return make_error(Errc::invalid_argument, "bad serial '" + entry.serial_hex + "' in CRL entry");
+      return make_error(Errc::invalid_argument,
+                        "bad serial '" + entry.serial_hex + "' in CRL entry");
     }
     BignumPtr bn(raw_bn);
     Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
     auto when = unix_to_asn1(entry.revoked_at);
-    TETHER_TRY(check(X509_REVOKED_set_serialNumber(revoked.get(), serial.get()), Errc::crypto_error, "serial"));
-    TETHER_TRY(check(X509_REVOKED_set_revocationDate(revoked.get(), when.get()), Errc::crypto_error, "date"));
+    TETHER_TRY(check(X509_REVOKED_set_serialNumber(revoked.get(), serial.get()), Errc::crypto_error,
+                     "serial"));
+    TETHER_TRY(check(X509_REVOKED_set_revocationDate(revoked.get(), when.get()), Errc::crypto_error,
+                     "date"));
     // RFC 5280 5.3.1: the reasonCode extension should be absent rather than "unspecified".
     if (entry.reason != 0) {
       using EnumPtr = std::unique_ptr<ASN1_ENUMERATED, Free<&ASN1_ENUMERATED_free>>;
@@ -175,7 +188,8 @@ Result<X509CrlPtr> build_crl(const CrlSpec& spec, X509* issuer, EVP_PKEY* signin
       TETHER_TRY(check(X509_REVOKED_add1_ext_i2d(revoked.get(), NID_crl_reason, reason.get(), 0, 0),
                        Errc::crypto_error, "reason"));
     }
-    TETHER_TRY(check(X509_CRL_add0_revoked(crl.get(), revoked.get()), Errc::crypto_error, "add entry"));
+    TETHER_TRY(
+        check(X509_CRL_add0_revoked(crl.get(), revoked.get()), Errc::crypto_error, "add entry"));
     revoked.release();
   }
   X509_CRL_sort(crl.get());
@@ -183,7 +197,8 @@ Result<X509CrlPtr> build_crl(const CrlSpec& spec, X509* issuer, EVP_PKEY* signin
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, nullptr, nullptr, crl.get(), 0);
-  X509ExtensionPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+  X509ExtensionPtr aki(
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
   if (!aki) return openssl_error(Errc::crypto_error, "cannot build CRL authorityKeyIdentifier");
   TETHER_TRY(check(X509_CRL_add_ext(crl.get(), aki.get(), -1), Errc::crypto_error, "add AKI"));
 

@@ -26,7 +26,9 @@ struct Free {
 };
 
 // Buffers OpenSSL allocates for us (i2d output, BN_bn2hex, ASN1_STRING_to_UTF8, PEM_read_bio).
-inline void openssl_free(void* p) { OPENSSL_free(p); }
+inline void openssl_free(void* p) {
+  OPENSSL_free(p);
+}
 using OpensslBytes = std::unique_ptr<unsigned char, Free<&openssl_free>>;
 using OpensslString = std::unique_ptr<char, Free<&openssl_free>>;
 

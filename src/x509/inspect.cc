@@ -63,7 +63,9 @@ std::string common_name(const X509_NAME* name) {
 std::string subject_string(const X509* cert) {
   return name_to_string(X509_get_subject_name(cert));
 }
-std::string issuer_string(const X509* cert) { return name_to_string(X509_get_issuer_name(cert)); }
+std::string issuer_string(const X509* cert) {
+  return name_to_string(X509_get_issuer_name(cert));
+}
 
 std::string serial_hex(const ASN1_INTEGER* serial) {
   BignumPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));
@@ -80,10 +82,16 @@ std::string serial_hex(const ASN1_INTEGER* serial) {
   return (negative ? "-" : "") + out.substr(first);
 }
 
-std::string serial_hex(const X509* cert) { return serial_hex(X509_get0_serialNumber(cert)); }
+std::string serial_hex(const X509* cert) {
+  return serial_hex(X509_get0_serialNumber(cert));
+}
 
-std::string fingerprint_sha256(const X509* cert) { return fingerprint(cert, false); }
-std::string fingerprint_sha256_colons(const X509* cert) { return fingerprint(cert, true); }
+std::string fingerprint_sha256(const X509* cert) {
+  return fingerprint(cert, false);
+}
+std::string fingerprint_sha256_colons(const X509* cert) {
+  return fingerprint(cert, true);
+}
 
 std::optional<int64_t> asn1_time_to_unix(const ASN1_TIME* time) {
   struct tm tm {};
@@ -113,8 +121,9 @@ Result<int64_t> parse_rfc3339(std::string_view text) {
   // RFC 3339 5.6 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), digits exactly as wide
   // as the grammar says, and a date that exists.
   auto bad = [&] {
-    return make_error(Errc::invalid_argument, "time '" + std::string(text) +
-                                                  "' is not RFC 3339: use e.g. 2027-01-31T12:00:00Z");
+    return make_error(
+        Errc::invalid_argument,
+        "time '" + std::string(text) + "' is not RFC 3339: use e.g. 2027-01-31T12:00:00Z");
   };
   auto digits = [&](size_t pos, size_t n, int& out) {
     if (pos + n > text.size()) return false;
@@ -126,7 +135,8 @@ Result<int64_t> parse_rfc3339(std::string_view text) {
     return true;
   };
   auto at = [&](size_t pos, char c) {
-    return pos < text.size() && (text[pos] == c || std::tolower(static_cast<unsigned char>(text[pos])) == c);
+    return pos < text.size() &&
+           (text[pos] == c || std::tolower(static_cast<unsigned char>(text[pos])) == c);
   };
   int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
   if (!digits(0, 4, year) || !at(4, '-') || !digits(5, 2, mon) || !at(7, '-') ||
@@ -143,7 +153,8 @@ Result<int64_t> parse_rfc3339(std::string_view text) {
   int64_t offset = 0;
   if (at(pos, 'z') && pos + 1 == text.size()) {
     offset = 0;
-  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') && text[pos + 3] == ':') {
+  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') &&
+             text[pos + 3] == ':') {
     int oh = 0, om = 0;
     if (!digits(pos + 1, 2, oh) || !digits(pos + 4, 2, om) || oh > 23 || om > 59) return bad();
     offset = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
@@ -168,8 +179,8 @@ Result<int64_t> parse_rfc3339(std::string_view text) {
 
 std::vector<std::string> uri_sans(X509* cert) {
   std::vector<std::string> uris;
-  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (!names) return uris;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);

@@ -54,21 +54,31 @@ Result<KeyType> classify_key(EVP_PKEY* key) {
     if (name == "prime256v1" || name == "P-256") return KeyType::ecdsa_p256;
     if (name == "secp384r1" || name == "P-384") return KeyType::ecdsa_p384;
     return make_error(Errc::unsupported_key, "EC key on curve '" + std::string(name) +
-                                                  "' is not accepted: use P-256 or P-384");
+                                                 "' is not accepted: use P-256 or P-384");
   }
   return make_error(Errc::unsupported_key, std::string("key algorithm '") +
-                                                EVP_PKEY_get0_type_name(key) +
-                                                "' is not accepted: use RSA or ECDSA");
+                                               EVP_PKEY_get0_type_name(key) +
+                                               "' is not accepted: use RSA or ECDSA");
 }
 
 Result<PkeyPtr> generate_key(KeyType type) {
   EVP_PKEY* raw = nullptr;
   switch (type) {
-    case KeyType::rsa2048: raw = EVP_RSA_gen(2048); break;
-    case KeyType::rsa3072: raw = EVP_RSA_gen(3072); break;
-    case KeyType::rsa4096: raw = EVP_RSA_gen(4096); break;
-    case KeyType::ecdsa_p256: raw = EVP_EC_gen("P-256"); break;
-    case KeyType::ecdsa_p384: raw = EVP_EC_gen("P-384"); break;
+    case KeyType::rsa2048:
+      raw = EVP_RSA_gen(2048);
+      break;
+    case KeyType::rsa3072:
+      raw = EVP_RSA_gen(3072);
+      break;
+    case KeyType::rsa4096:
+      raw = EVP_RSA_gen(4096);
+      break;
+    case KeyType::ecdsa_p256:
+      raw = EVP_EC_gen("P-256");
+      break;
+    case KeyType::ecdsa_p384:
+      raw = EVP_EC_gen("P-384");
+      break;
   }
   if (raw == nullptr) {
     return openssl_error(Errc::crypto_error,

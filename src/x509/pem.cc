@@ -21,8 +21,7 @@ BioPtr memory_bio(std::string_view bytes) {
 
 Status check_size(std::string_view bytes, std::string_view what) {
   if (bytes.size() > kMaxInputBytes) {
-    return make_error(Errc::parse_error, std::string(what) + " is " +
-                                             std::to_string(bytes.size()) +
+    return make_error(Errc::parse_error, std::string(what) + " is " + std::to_string(bytes.size()) +
                                              " bytes; the limit is 16 MiB");
   }
   if (bytes.empty()) return make_error(Errc::parse_error, std::string(what) + " is empty");
@@ -88,7 +87,9 @@ std::string encode_der(T* obj) {
 
 }  // namespace
 
-bool looks_like_pem(std::string_view bytes) { return bytes.find("-----BEGIN ") != bytes.npos; }
+bool looks_like_pem(std::string_view bytes) {
+  return bytes.find("-----BEGIN ") != bytes.npos;
+}
 
 Result<std::vector<PemBlock>> parse_pem_blocks(std::string_view text) {
   TETHER_TRY(check_size(text, "PEM input"));
@@ -167,18 +168,21 @@ Result<std::vector<X509CrlPtr>> parse_crls(std::string_view bytes) {
     if (block.label != "X509 CRL") continue;
     // A block's payload is DER; decoding it as "PEM or DER" would let PEM nest inside PEM.
     std::string what = "CRL " + std::to_string(crls.size() + 1) + " of the file";
-    TETHER_ASSIGN_OR_RETURN(auto crl, (decode_der<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(block.der, what)));
+    TETHER_ASSIGN_OR_RETURN(auto crl,
+                            (decode_der<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(block.der, what)));
     crls.push_back(std::move(crl));
   }
-  if (crls.empty()) return make_error(Errc::parse_error, "no '-----BEGIN X509 CRL-----' block found");
+  if (crls.empty())
+    return make_error(Errc::parse_error, "no '-----BEGIN X509 CRL-----' block found");
   return crls;
 }
 
 Result<X509ReqPtr> parse_csr(std::string_view bytes) {
   TETHER_TRY(check_size(bytes, "CSR"));
-  if (looks_like_pem(bytes) && bytes.find("-----BEGIN NEW CERTIFICATE REQUEST-----") != bytes.npos) {
+  if (looks_like_pem(bytes) &&
+      bytes.find("-----BEGIN NEW CERTIFICATE REQUEST-----") != bytes.npos) {
     return decode_single<X509_REQ, X509ReqPtr, &d2i_X509_REQ>(bytes, "NEW CERTIFICATE REQUEST",
-                                                               "CSR");
+                                                              "CSR");
   }
   return decode_single<X509_REQ, X509ReqPtr, &d2i_X509_REQ>(bytes, "CERTIFICATE REQUEST", "CSR");
 }
@@ -208,8 +212,9 @@ Result<PkeyPtr> parse_private_key(std::string_view pem, std::string_view passphr
   if (encrypted && passphrase.empty()) {
     drain_openssl_errors();
     return make_error(Errc::passphrase_required,
-                      std::string(what) + " is encrypted and no passphrase was given; pass "
-                                          "--passphrase-file or set TETHER_CA_PASSPHRASE");
+                      std::string(what) +
+                          " is encrypted and no passphrase was given; pass "
+                          "--passphrase-file or set TETHER_CA_PASSPHRASE");
   }
   if (encrypted) {
     drain_openssl_errors();
@@ -237,16 +242,20 @@ std::string to_pem(X509_CRL* crl) {
   return bio_contents(bio.get());
 }
 
-std::string to_der(X509* cert) { return encode_der<X509, &i2d_X509>(cert); }
-std::string to_der(X509_CRL* crl) { return encode_der<X509_CRL, &i2d_X509_CRL>(crl); }
+std::string to_der(X509* cert) {
+  return encode_der<X509, &i2d_X509>(cert);
+}
+std::string to_der(X509_CRL* crl) {
+  return encode_der<X509_CRL, &i2d_X509_CRL>(crl);
+}
 
 Result<std::string> private_key_to_pem(EVP_PKEY* key, std::string_view passphrase) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   const EVP_CIPHER* cipher = passphrase.empty() ? nullptr : EVP_aes_256_cbc();
   std::string pass(passphrase);
-  int rc = PEM_write_bio_PKCS8PrivateKey(bio.get(), key, cipher,
-                                         pass.empty() ? nullptr : pass.data(),
-                                         static_cast<int>(pass.size()), nullptr, nullptr);
+  int rc =
+      PEM_write_bio_PKCS8PrivateKey(bio.get(), key, cipher, pass.empty() ? nullptr : pass.data(),
+                                    static_cast<int>(pass.size()), nullptr, nullptr);
   OPENSSL_cleanse(pass.data(), pass.size());
   TETHER_TRY(check(rc, Errc::crypto_error, "cannot encode private key"));
   return bio_contents(bio.get());
