@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <limits>
 
 #include "x509/openssl_error.h"
@@ -70,6 +72,37 @@ Result<Ptr> decode_single(std::string_view bytes, std::string_view label, std::s
                                            std::string(label) + "-----' block");
 }
 
+// Every object of one type in a file: all blocks with one of `labels` of a PEM file, or one DER
+// object. A block's payload is decoded as DER only, so PEM can never nest inside PEM.
+template <class T, class Ptr, auto D2I>
+Result<std::vector<Ptr>> decode_all(std::string_view bytes,
+                                    std::initializer_list<std::string_view> labels,
+                                    std::string_view what) {
+  TETHER_TRY(check_size(bytes, std::string(what) + " file"));
+  std::vector<Ptr> objects;
+  if (prefer_der(bytes) || !looks_like_pem(bytes)) {
+    auto der = decode_der<T, Ptr, D2I>(bytes, what);
+    if (der.ok() || !looks_like_pem(bytes)) {
+      if (!der.ok()) return std::move(der).error();
+      objects.push_back(std::move(der).value());
+      return objects;
+    }
+  }
+  TETHER_ASSIGN_OR_RETURN(auto blocks, parse_pem_blocks(bytes));
+  for (const auto& block : blocks) {
+    if (std::find(labels.begin(), labels.end(), block.label) == labels.end()) continue;
+    std::string which =
+        std::string(what) + " " + std::to_string(objects.size() + 1) + " of the file";
+    TETHER_ASSIGN_OR_RETURN(auto object, (decode_der<T, Ptr, D2I>(block.der, which)));
+    objects.push_back(std::move(object));
+  }
+  if (objects.empty()) {
+    return make_error(Errc::parse_error,
+                      "no '-----BEGIN " + std::string(*labels.begin()) + "-----' block found");
+  }
+  return objects;
+}
+
 std::string bio_contents(BIO* bio) {
   char* data = nullptr;
   long len = BIO_get_mem_data(bio, &data);
@@ -126,25 +159,8 @@ Result<X509Ptr> parse_certificate(std::string_view bytes) {
 }
 
 Result<std::vector<X509Ptr>> parse_certificates(std::string_view bytes) {
-  TETHER_TRY(check_size(bytes, "certificate file"));
-  std::vector<X509Ptr> certs;
-  if (prefer_der(bytes) || !looks_like_pem(bytes)) {
-    auto cert = decode_der<X509, X509Ptr, &d2i_X509>(bytes, "certificate");
-    if (cert.ok() || !looks_like_pem(bytes)) {
-      if (!cert.ok()) return std::move(cert).error();
-      certs.push_back(std::move(cert).value());
-      return certs;
-    }
-  }
-  TETHER_ASSIGN_OR_RETURN(auto blocks, parse_pem_blocks(bytes));
-  for (const auto& block : blocks) {
-    if (block.label != "CERTIFICATE" && block.label != "TRUSTED CERTIFICATE") continue;
-    std::string what = "certificate " + std::to_string(certs.size() + 1);
-    TETHER_ASSIGN_OR_RETURN(auto cert, (decode_der<X509, X509Ptr, &d2i_X509>(block.der, what)));
-    certs.push_back(std::move(cert));
-  }
-  if (certs.empty()) return make_error(Errc::parse_error, "no CERTIFICATE block found");
-  return certs;
+  return decode_all<X509, X509Ptr, &d2i_X509>(bytes, {"CERTIFICATE", "TRUSTED CERTIFICATE"},
+                                              "certificate");
 }
 
 Result<X509Ptr> parse_certificate_der(std::string_view der, std::string_view what) {
@@ -153,28 +169,7 @@ Result<X509Ptr> parse_certificate_der(std::string_view der, std::string_view wha
 }
 
 Result<std::vector<X509CrlPtr>> parse_crls(std::string_view bytes) {
-  TETHER_TRY(check_size(bytes, "CRL file"));
-  std::vector<X509CrlPtr> crls;
-  if (prefer_der(bytes) || !looks_like_pem(bytes)) {
-    auto crl = decode_der<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(bytes, "CRL");
-    if (crl.ok() || !looks_like_pem(bytes)) {
-      if (!crl.ok()) return std::move(crl).error();
-      crls.push_back(std::move(crl).value());
-      return crls;
-    }
-  }
-  TETHER_ASSIGN_OR_RETURN(auto blocks, parse_pem_blocks(bytes));
-  for (const auto& block : blocks) {
-    if (block.label != "X509 CRL") continue;
-    // A block's payload is DER; decoding it as "PEM or DER" would let PEM nest inside PEM.
-    std::string what = "CRL " + std::to_string(crls.size() + 1) + " of the file";
-    TETHER_ASSIGN_OR_RETURN(auto crl,
-                            (decode_der<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(block.der, what)));
-    crls.push_back(std::move(crl));
-  }
-  if (crls.empty())
-    return make_error(Errc::parse_error, "no '-----BEGIN X509 CRL-----' block found");
-  return crls;
+  return decode_all<X509_CRL, X509CrlPtr, &d2i_X509_CRL>(bytes, {"X509 CRL"}, "CRL");
 }
 
 Result<X509ReqPtr> parse_csr(std::string_view bytes) {
