@@ -1,0 +1,63 @@
+// The gateway's configuration: parsed from TOML once, validated once, then read-only
+// (STYLE.md 2). Listeners, TLS contexts and the route table are built from a Config.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "gateway/route.h"
+
+namespace tether::gateway {
+
+enum class TlsVersion { tls1_2, tls1_3 };
+
+struct ListenerConfig {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0: ephemeral (tests)
+  std::string server_cert;
+  std::string server_key;
+  std::vector<std::string> trust;  // PEM files of trust anchors; never the system store
+  TlsVersion min_version = TlsVersion::tls1_2;
+};
+
+struct LimitsConfig {
+  int64_t handshake_timeout_s = 10;
+  int64_t header_timeout_s = 10;
+  int64_t idle_timeout_s = 60;
+  uint32_t max_header_bytes = 16384;
+  uint32_t max_connections = 10000;
+};
+
+// Metrics, /healthz and /readyz: a separate, loopback-by-default listener.
+struct AdminConfig {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;
+};
+
+struct StoreConfig {
+  std::string path;  // tether.db
+  // How often the revocation feed polls the store. At most 1000 so that a revocation takes
+  // effect within 1 s (issue 3).
+  uint32_t poll_interval_ms = 100;
+};
+
+struct Config {
+  std::string trust_domain = "tether.internal";
+  ListenerConfig listener;
+  LimitsConfig limits;
+  std::optional<AdminConfig> admin;  // absent: no admin listener
+  StoreConfig store;
+  std::vector<Route> routes;  // config order; at least one
+};
+
+// Parses and validates a whole config. Unknown keys are errors: a typo must never silently weaken
+// policy. Every error names `source_name`, the TOML line, the setting (e.g. "route[2].allow[0]"),
+// the bad value and the fix. Files named here are not opened: that happens when the TLS context
+// is built. Errc::parse_error for TOML syntax, Errc::invalid_argument for everything else.
+Result<Config> parse_config(std::string_view toml, std::string_view source_name);
+
+}  // namespace tether::gateway

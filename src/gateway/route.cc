@@ -1,0 +1,139 @@
+#include "gateway/route.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace tether::gateway {
+
+namespace {
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view drop_trailing_dot(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  return s;
+}
+
+// "host:port" / "[v6]:port" / "host" -> host ("[v6]" keeps no brackets).
+std::string_view strip_port(std::string_view host) {
+  if (host.starts_with('[')) {
+    size_t close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(1, close - 1);
+  }
+  size_t colon = host.find(':');
+  // More than one ':' is a bare IPv6 address, which a Host header may not carry unbracketed;
+  // leave it whole so it matches nothing by name.
+  if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos) {
+    return host.substr(0, colon);
+  }
+  return host;
+}
+
+bool has_dot_segment(std::string_view path) {
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    if (seg == "." || seg == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// Host specificity: exact 2, wildcard 1, any 0.
+int host_rank(const Route& r) {
+  if (r.match.sni.empty()) return 0;
+  return r.match.sni.starts_with("*.") ? 1 : 2;
+}
+
+}  // namespace
+
+std::string_view protocol_name(Protocol p) {
+  switch (p) {
+    case Protocol::http:
+      return "http";
+    case Protocol::websocket:
+      return "websocket";
+    case Protocol::tcp:
+      return "tcp";
+  }
+  return "?";
+}
+
+std::string canonical_host(std::string_view host) {
+  std::string out(drop_trailing_dot(host));
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+bool host_matches_pattern(std::string_view pattern, std::string_view host) {
+  host = drop_trailing_dot(host);
+  if (pattern.starts_with("*.")) {
+    // One whole leading label, never empty, never spanning a dot.
+    std::string_view suffix = pattern.substr(1);  // ".example.com"
+    if (host.size() <= suffix.size()) return false;
+    std::string_view label = host.substr(0, host.size() - suffix.size());
+    if (label.find('.') != std::string_view::npos) return false;
+    return iequals(host.substr(label.size()), suffix);
+  }
+  return iequals(pattern, host);
+}
+
+bool path_has_prefix(std::string_view path, std::string_view prefix) {
+  if (!path.starts_with(prefix)) return false;
+  if (prefix.ends_with('/') || path.size() == prefix.size()) return true;
+  return path[prefix.size()] == '/';
+}
+
+bool host_matches_sni(std::string_view host_header, std::string_view sni) {
+  if (sni.empty()) return true;
+  return iequals(drop_trailing_dot(strip_port(host_header)), drop_trailing_dot(sni));
+}
+
+RouteTable::RouteTable(std::vector<Route> routes) : routes_(std::move(routes)) {
+  // Sort once so matching is a first-hit scan. stable_sort keeps config order among equals
+  // (parse_config rejects routes that match exactly the same requests).
+  std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
+    auto key = [](const Route& r) {
+      return std::make_tuple(r.protocol == Protocol::tcp, host_rank(r), r.match.port.has_value(),
+                             r.match.path_prefix.size());
+    };
+    return key(a) > key(b);
+  });
+}
+
+const Route* match_tcp_route(const RouteTable& table, uint16_t port) {
+  for (const Route& r : table.routes()) {
+    if (r.protocol == Protocol::tcp && r.match.port == port) return &r;
+  }
+  return nullptr;
+}
+
+const Route* match_route(const RouteTable& table, std::string_view sni, std::string_view host,
+                         std::string_view path, uint16_t port) {
+  if (const Route* tcp = match_tcp_route(table, port)) return tcp;
+  path = path.substr(0, path.find_first_of("?#"));
+  if (!path.starts_with('/') || has_dot_segment(path)) return nullptr;
+  std::string_view name = sni.empty() ? strip_port(host) : sni;
+  for (const Route& r : table.routes()) {
+    if (r.protocol == Protocol::tcp) continue;
+    if (r.match.port && *r.match.port != port) continue;
+    if (!r.match.sni.empty() && !host_matches_pattern(r.match.sni, name)) continue;
+    if (!path_has_prefix(path, r.match.path_prefix)) continue;
+    return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace tether::gateway
