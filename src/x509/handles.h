@@ -92,3 +92,13 @@ X509StackPtr make_stack(const std::vector<X509Ptr>& certs);
 X509CrlStackPtr make_crl_stack(const std::vector<X509CrlPtr>& crls);
 
 }  // namespace tether::x509
+
+// TLS handles (libssl). Only targets that link OpenSSL::SSL instantiate these.
+#include <openssl/ssl.h>
+
+namespace tether::x509 {
+
+using SslCtxPtr = std::unique_ptr<SSL_CTX, Free<&SSL_CTX_free>>;
+using SslPtr = std::unique_ptr<SSL, Free<&SSL_free>>;
+
+}  // namespace tether::x509

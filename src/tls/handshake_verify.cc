@@ -1,0 +1,166 @@
+#include "tls/handshake_verify.h"
+
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+
+#include "pki/verify.h"
+#include "x509/inspect.h"
+#include "x509/openssl_error.h"
+
+namespace tether::tls {
+
+namespace {
+
+// ex_data free callbacks: OpenSSL calls them when the SSL / SSL_CTX goes away, so the outcome
+// and the policy live exactly as long as their owner.
+void delete_outcome(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<HandshakeOutcome*>(ptr);
+}
+void delete_policy(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<VerifyPolicy*>(ptr);
+}
+
+int outcome_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, &delete_outcome);
+  return index;
+}
+int policy_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, &delete_policy);
+  return index;
+}
+
+HandshakeOutcome& mutable_outcome(SSL* ssl) {
+  auto* outcome = static_cast<HandshakeOutcome*>(SSL_get_ex_data(ssl, outcome_index()));
+  if (outcome != nullptr) return *outcome;
+  outcome = new HandshakeOutcome();
+  SSL_set_ex_data(ssl, outcome_index(), outcome);
+  return *outcome;
+}
+
+void reject(HandshakeOutcome& out, HandshakeReason reason, std::string detail) {
+  out.reason = reason;
+  out.decided = true;
+  out.detail = std::move(detail);
+  out.identity.reset();
+}
+
+// Identity and revocation checks on a leaf whose chain OpenSSL accepted. Returns X509_V_OK or
+// the X509_V_ERR_* whose alert the client should get.
+int check_leaf(X509* leaf, const VerifyPolicy& policy, HandshakeOutcome& out) {
+  out.serial_hex = x509::serial_hex(leaf);
+  out.fingerprint_sha256 = x509::fingerprint_sha256(leaf);
+  auto identity = pki::identity_from_certificate(leaf, policy.trust_domain);
+  if (!identity.ok()) {
+    reject(out, HandshakeReason::bad_certificate, identity.error().message);
+    // X509_V_ERR_APPLICATION_VERIFICATION would become handshake_failure in OpenSSL 3's
+    // ssl_x509err2alert; CERT_REJECTED becomes bad_certificate, the alert RFC 8446 6.2 names
+    // for a certificate that is corrupt or otherwise unacceptable.
+    return X509_V_ERR_CERT_REJECTED;
+  }
+  if (policy.revocation && policy.revocation->is_revoked(out.serial_hex)) {
+    reject(out, HandshakeReason::revoked,
+           "certificate " + out.serial_hex + " (" + identity->common_name() + ") is revoked");
+    return X509_V_ERR_CERT_REVOKED;  // alert certificate_revoked
+  }
+  out.reason = HandshakeReason::ok;
+  out.decided = true;
+  out.detail.clear();
+  out.identity = std::move(identity).value();
+  return X509_V_OK;
+}
+
+// Replaces OpenSSL's default X509_verify_cert call (SSL_CTX_set_cert_verify_callback), so the
+// tether checks run in the same step and their failure aborts the handshake with an alert.
+int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
+  const auto& policy = *static_cast<const VerifyPolicy*>(arg);
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  HandshakeOutcome& out = mutable_outcome(ssl);
+  X509* leaf = X509_STORE_CTX_get0_cert(store_ctx);
+
+  if (X509_verify_cert(store_ctx) != 1) {
+    int err = X509_STORE_CTX_get_error(store_ctx);
+    int depth = X509_STORE_CTX_get_error_depth(store_ctx);
+    X509* at_fault = X509_STORE_CTX_get_current_cert(store_ctx);
+    if (leaf != nullptr) out.serial_hex = x509::serial_hex(leaf);
+    std::string where = "certificate at depth " + std::to_string(depth);
+    if (at_fault != nullptr) where += " (" + x509::subject_string(at_fault) + ")";
+    reject(out, reason_from_errc(pki::reason_for_verify_error(err)),
+           where + ": " + X509_verify_cert_error_string(err));
+    return 0;
+  }
+  int err = check_leaf(leaf, policy, out);
+  if (err == X509_V_OK) return 1;
+  X509_STORE_CTX_set_error_depth(store_ctx, 0);
+  X509_STORE_CTX_set_current_cert(store_ctx, leaf);
+  X509_STORE_CTX_set_error(store_ctx, err);
+  return 0;
+}
+
+// Records the first fatal alert we send, so logs can show what the client really received.
+void record_alert(const SSL* ssl, int where, int ret) {
+  if ((where & SSL_CB_WRITE_ALERT) != SSL_CB_WRITE_ALERT) return;
+  if ((ret >> 8) != SSL3_AL_FATAL) return;
+  HandshakeOutcome& out = mutable_outcome(const_cast<SSL*>(ssl));
+  if (out.alert_sent < 0) out.alert_sent = ret & 0xff;
+}
+
+// A failure that came before (or instead of) certificate verification, from the error queue.
+HandshakeReason classify_ssl_errors() {
+  for (unsigned long e = 0; (e = ERR_peek_error()) != 0;) {
+    if (ERR_GET_LIB(e) == ERR_LIB_SSL) {
+      switch (ERR_GET_REASON(e)) {
+        case SSL_R_UNSUPPORTED_PROTOCOL:
+        case SSL_R_VERSION_TOO_LOW:
+        case SSL_R_WRONG_VERSION_NUMBER:
+          return HandshakeReason::protocol_version;
+        case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+          return HandshakeReason::certificate_required;
+        default:
+          return HandshakeReason::handshake_failure;
+      }
+    }
+    ERR_get_error();
+  }
+  return HandshakeReason::handshake_failure;
+}
+
+}  // namespace
+
+void install_verify_hook(SSL_CTX* ctx, VerifyPolicy policy) {
+  auto* owned = new VerifyPolicy(std::move(policy));
+  SSL_CTX_set_ex_data(ctx, policy_index(), owned);
+  SSL_CTX_set_cert_verify_callback(ctx, &verify_certificate, owned);
+  SSL_CTX_set_info_callback(ctx, &record_alert);
+}
+
+const HandshakeOutcome* handshake_outcome(const SSL* ssl) {
+  return static_cast<const HandshakeOutcome*>(SSL_get_ex_data(ssl, outcome_index()));
+}
+
+const HandshakeOutcome& conclude_handshake(SSL* ssl, int rc) {
+  HandshakeOutcome& out = mutable_outcome(ssl);
+  if (rc == 1 && !out.decided) {
+    // Resumed: the chain was verified when the session was made, but identity and revocation
+    // are checked again - a revocation must take effect at once, not at session expiry.
+    const auto* policy =
+        static_cast<const VerifyPolicy*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), policy_index()));
+    X509* leaf = SSL_get0_peer_certificate(ssl);
+    if (policy == nullptr || leaf == nullptr) {
+      reject(out, HandshakeReason::certificate_required, "no verified client certificate");
+    } else {
+      check_leaf(leaf, *policy, out);
+    }
+  }
+  if (rc != 1 && (!out.decided || out.ok())) {
+    // Also when the certificate passed but the handshake failed after it (client went away).
+    reject(out, classify_ssl_errors(), "");
+  }
+  std::string errors = x509::drain_openssl_errors();
+  if (rc != 1 && !errors.empty()) {
+    out.detail = out.detail.empty() ? errors : out.detail + "; " + errors;
+  }
+  return out;
+}
+
+}  // namespace tether::tls

@@ -1,0 +1,343 @@
+"""tls::ServerContext against real clients, through tests/tools/tls_probe_server.
+
+The probe server builds its TLS context with tls::ServerContext (TLS 1.2+, AEAD + ECDHE only,
+client certificate required, only the given trust anchors, tether identity and revocation
+checks) and prints one JSON line per handshake. Each test asserts the reason the server
+recorded AND the alert the client received; accepted ones assert the identity the server saw.
+
+The server's own certificate comes from a throwaway CA (made here) that only the clients trust.
+"""
+import datetime
+import glob
+import ipaddress
+import json
+import os
+import pathlib
+import queue
+import re
+import socket
+import ssl
+import subprocess
+import threading
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tetherlib import PASSPHRASE, TOOLS_DIR, Tether, split_pem
+
+TENANT = "acme"
+READY_TIMEOUT = 20   # probe printing LISTENING
+CLIENT_TIMEOUT = 30  # one client handshake plus one message
+LINE_TIMEOUT = 20    # probe printing its outcome line / exiting
+PROBE = pathlib.Path(TOOLS_DIR) / "tls_probe_server"
+
+
+# --- PKI fixtures ----------------------------------------------------------------------------
+
+def _ec_key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _write_key(path, key):
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    os.chmod(path, 0o600)
+
+
+@pytest.fixture(scope="module")
+def server_pki(tmp_path_factory):
+    """A throwaway CA and a server certificate for localhost / 127.0.0.1, unrelated to tether."""
+    d = tmp_path_factory.mktemp("server-pki")
+    now = datetime.datetime.utcnow()
+    ca_key, key = _ec_key(), _ec_key()
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "probe test server CA")])
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(hours=1))
+               .not_valid_after(now + datetime.timedelta(days=30))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+               .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    (d / "server-ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    (d / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(d / "server-key.pem", key)
+    return d
+
+
+@pytest.fixture(scope="module")
+def tether(tmp_path_factory):
+    t = Tether(tmp_path_factory.mktemp("tether"))
+    t.tenant(TENANT)
+    return t
+
+
+class Bundle:
+    def __init__(self, certs_dir):
+        self.certs = certs_dir
+        self.chain = certs_dir / "connector.pem"
+        self.key = certs_dir / "connector-key.pem"
+        self.ca = certs_dir / "ca.pem"
+        blocks = split_pem(self.chain.read_text())
+        assert len(blocks) == 2, "connector.pem holds the leaf then the intermediate"
+        self.intermediate = certs_dir.parent / "intermediate.pem"
+        self.intermediate.write_text(blocks[1])
+
+    @property
+    def serial_hex(self):
+        return format(x509.load_pem_x509_certificate(self.chain.read_bytes()).serial_number, "x")
+
+
+def make_bundle(t, cid, *extra):
+    return Bundle(t.connector(TENANT, cid, t.root / f"bundle-{cid}", "--key-type", "ecdsa-p256", *extra) / "certs")
+
+
+@pytest.fixture(scope="module")
+def connector(tether):
+    return make_bundle(tether, "edge-1")
+
+
+def issue_with_tether_key(tether, tmp_path, cn, eku, uri):
+    """A leaf signed by the real issuing CA key, with the given CN / EKU / URI SAN."""
+    issuing = x509.load_pem_x509_certificate(tether.issuing_pem.read_bytes())
+    ca_key = serialization.load_pem_private_key(tether.issuing_key.read_bytes(), PASSPHRASE.encode())
+    key = _ec_key()
+    now = datetime.datetime.utcnow()
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(issuing.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing.public_key()), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    certs = tmp_path / "bundle" / "certs"
+    certs.mkdir(parents=True)
+    (certs / "connector.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + tether.issuing_pem.read_bytes())
+    _write_key(certs / "connector-key.pem", key)
+    (certs / "ca.pem").write_bytes(tether.root_pem.read_bytes())
+    return Bundle(certs)
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+def faketime_env(offset):
+    """Runs a program `offset` ahead. libfaketime is preloaded directly (not via the faketime
+    wrapper, which forks) so the PID we hold is the program's; ASan must be told it is not first
+    in the library list."""
+    libs = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+    assert libs, "libfaketime.so.1 not found: install the faketime package"
+    env = dict(os.environ)
+    env.update(LD_PRELOAD=libs[0], FAKETIME=offset, FAKETIME_DONT_RESET="1",
+               ASAN_OPTIONS=env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+    return env
+
+
+class Probe:
+    """tls_probe_server serving one connection. start() returns once LISTENING names the port;
+    outcome() returns the JSON line of the handshake; stop() kills it by PID if still running."""
+
+    def __init__(self, server_pki, trust, extra=(), env=None):
+        self.argv = [str(PROBE), "--cert", str(server_pki / "server.pem"),
+                     "--key", str(server_pki / "server-key.pem"), "--trust", str(trust),
+                     "--port", "0", "--connections", "1", *extra]
+        self.env = env
+        self.lines = queue.Queue()
+        self.port = None
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=self.env, start_new_session=True)
+        threading.Thread(target=self._read, daemon=True).start()
+        try:
+            first = self.lines.get(timeout=READY_TIMEOUT)
+        except queue.Empty:
+            first = None
+        m = re.match(r"LISTENING (\d+)$", (first or "").strip())
+        if not m:
+            self.stop()
+            raise AssertionError(f"probe printed no LISTENING line within {READY_TIMEOUT}s: "
+                                 f"{first!r}; stderr: {self.proc.stderr.read()}")
+        self.port = int(m.group(1))
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def outcome(self):
+        try:
+            line = self.lines.get(timeout=LINE_TIMEOUT)
+        except queue.Empty:
+            line = None
+        assert line, f"probe printed no outcome line within {LINE_TIMEOUT}s"
+        self.proc.wait(timeout=LINE_TIMEOUT)
+        assert self.proc.returncode == 0, self.proc.stderr.read()
+        return json.loads(line)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=LINE_TIMEOUT)
+        for f in (self.proc.stdout, self.proc.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+def s_client(probe, server_pki, bundle=None, extra=(), env=None, brief=True):
+    argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{probe.port}",
+            "-CAfile", str(server_pki / "server-ca.pem"), "-verify_return_error",
+            # TLS 1.3 (RFC 8446 4.4.2): the client's certificate follows its Finished, so the
+            # client reports the handshake done before the server judged it; -ign_eof keeps it
+            # reading until the server's alert or close_notify arrives.
+            "-ign_eof", *extra]
+    if brief:
+        argv.append("-brief")
+    if bundle is not None:
+        # s_client -cert sends only the first certificate; -cert_chain adds the intermediate,
+        # the same bytes a connector sends from connector.pem.
+        argv += ["-cert", str(bundle.chain), "-key", str(bundle.key), "-cert_chain", str(bundle.intermediate)]
+    try:
+        return subprocess.run(argv, input="", capture_output=True, text=True, timeout=CLIENT_TIMEOUT, env=env)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"s_client did not finish within {CLIENT_TIMEOUT}s") from e
+
+
+def assert_rejected(out, client, reason, alert_name, alert_text, alert_number):
+    client_out = client.stdout + client.stderr
+    assert out["outcome"] == "rejected", out
+    assert out["reason"] == reason, out
+    assert out["alert"] == alert_name and out["alert_sent"] == alert_name, out
+    assert out["identity"] is None, out
+    assert f"alert {alert_text}" in client_out and f"SSL alert number {alert_number}" in client_out, \
+        f"expected the client to receive alert '{alert_text}' ({alert_number}):\n{client_out}"
+    assert "hello " not in client_out, client_out
+
+
+def rejected(server_pki, trust, bundle, probe_extra=(), client_extra=(), env=None):
+    with Probe(server_pki, trust, probe_extra, env=env) as probe:
+        client = s_client(probe, server_pki, bundle, client_extra, env=env)
+        return probe.outcome(), client
+
+
+# --- accepted ----------------------------------------------------------------------------------
+
+def test_curl_with_connector_bundle_is_accepted(server_pki, connector):
+    with Probe(server_pki, connector.ca) as probe:
+        client = subprocess.run(
+            ["curl", "-sS", "--http0.9", "--max-time", str(CLIENT_TIMEOUT),
+             "--cacert", str(server_pki / "server-ca.pem"),
+             "--cert", str(connector.chain), "--key", str(connector.key),
+             f"https://localhost:{probe.port}/"],
+            capture_output=True, text=True, timeout=CLIENT_TIMEOUT + 5)
+        out = probe.outcome()
+    assert out["outcome"] == "ok" and out["reason"] == "ok", out
+    assert out["identity"] == f"connector/{TENANT}/edge-1", out
+    assert out["serial"] == connector.serial_hex, out
+    assert re.fullmatch(r"[0-9a-f]{64}", out["sha256"]), out
+    assert out["tls_version"] == "TLSv1.3" and out["cipher"].startswith("TLS_"), out
+    assert out["alert_sent"] is None, out
+    assert client.stdout == f"hello connector/{TENANT}/edge-1\n", client.stdout + client.stderr
+
+
+def test_python_ssl_tls12_gets_ecdhe_aead(server_pki, connector):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(connector.chain), str(connector.key))
+    ctx.load_verify_locations(str(server_pki / "server-ca.pem"))
+    with Probe(server_pki, connector.ca) as probe:
+        with socket.create_connection(("127.0.0.1", probe.port), timeout=CLIENT_TIMEOUT) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                reply = tls.recv(100)
+        out = probe.outcome()
+    assert out["outcome"] == "ok" and out["identity"] == f"connector/{TENANT}/edge-1", out
+    assert out["tls_version"] == "TLSv1.2", out
+    assert re.fullmatch(r"ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)", out["cipher"]), out
+    assert reply == f"hello connector/{TENANT}/edge-1\n".encode()
+
+
+def test_certificate_request_lists_no_ca_names(server_pki, connector):
+    with Probe(server_pki, connector.ca) as probe:
+        client = s_client(probe, server_pki, connector, brief=False)
+        out = probe.outcome()
+    assert out["outcome"] == "ok", out
+    assert "No client certificate CA names sent" in client.stdout, client.stdout
+    assert f"hello connector/{TENANT}/edge-1" in client.stdout, client.stdout
+
+
+# --- rejected ----------------------------------------------------------------------------------
+
+def test_no_client_certificate_is_certificate_required(server_pki, connector):
+    out, client = rejected(server_pki, connector.ca, None)
+    assert_rejected(out, client, "certificate_required", "certificate_required", "certificate required", 116)
+
+
+def test_connector_of_another_ca_is_unknown_issuer(server_pki, connector, tmp_path):
+    (tmp_path / "other-ca").mkdir()
+    other = Tether(tmp_path / "other-ca")
+    other.tenant(TENANT)
+    impostor = make_bundle(other, "edge-1")
+    out, client = rejected(server_pki, connector.ca, impostor)
+    assert_rejected(out, client, "unknown_issuer", "unknown_ca", "unknown ca", 48)
+
+
+def test_expired_certificate_is_expired(server_pki, tether):
+    bundle = make_bundle(tether, "short-lived", "--days", "1")
+    env = faketime_env("+2d")
+    out, client = rejected(server_pki, bundle.ca, bundle, env=env)
+    assert_rejected(out, client, "expired", "certificate_expired", "certificate expired", 45)
+    assert out["serial"] == bundle.serial_hex, out
+
+
+def test_server_auth_only_certificate_is_bad_purpose(server_pki, tether, tmp_path):
+    bundle = issue_with_tether_key(tether, tmp_path, f"connector/{TENANT}/server-only", ExtendedKeyUsageOID.SERVER_AUTH,
+                                   f"spiffe://tether.internal/tenant/{TENANT}/connector/server-only")
+    out, client = rejected(server_pki, bundle.ca, bundle)
+    assert_rejected(out, client, "bad_purpose", "unsupported_certificate", "unsupported certificate", 43)
+
+
+def test_revoked_serial_is_revoked(server_pki, connector):
+    out, client = rejected(server_pki, connector.ca, connector, ["--revoked-serial", connector.serial_hex])
+    assert_rejected(out, client, "revoked", "certificate_revoked", "certificate revoked", 44)
+    assert out["serial"] == connector.serial_hex, out
+
+
+def test_tls11_client_is_protocol_version(server_pki, connector):
+    # OpenSSL 3 allows TLS 1.1 only at security level 0; the client must really offer it.
+    out, client = rejected(server_pki, connector.ca, connector,
+                           client_extra=["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
+    assert_rejected(out, client, "protocol_version", "protocol_version", "protocol version", 70)
+
+
+def test_certificate_without_tether_identity_is_bad_certificate(server_pki, tether, tmp_path):
+    bundle = issue_with_tether_key(tether, tmp_path, "not a tether identity", ExtendedKeyUsageOID.CLIENT_AUTH,
+                                   f"spiffe://tether.internal/tenant/{TENANT}/connector/whatever")
+    out, client = rejected(server_pki, bundle.ca, bundle)
+    assert_rejected(out, client, "bad_certificate", "bad_certificate", "bad certificate", 42)
+    assert "not a tether identity" in out["detail"], out
