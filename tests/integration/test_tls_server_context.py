@@ -341,3 +341,62 @@ def test_certificate_without_tether_identity_is_bad_certificate(server_pki, teth
     out, client = rejected(server_pki, bundle.ca, bundle)
     assert_rejected(out, client, "bad_certificate", "bad_certificate", "bad certificate", 42)
     assert "not a tether identity" in out["detail"], out
+
+
+def test_tls12_client_without_certificate_gets_handshake_failure(server_pki, connector):
+    # TLS 1.2 has no certificate_required alert (RFC 5246 7.4.6): the reason is the same, but
+    # OpenSSL sends handshake_failure, and alert_sent says so.
+    out, client = rejected(server_pki, connector.ca, None, client_extra=["-tls1_2"])
+    assert out["outcome"] == "rejected" and out["reason"] == "certificate_required", out
+    assert out["alert_sent"] == "handshake_failure", out
+    client_out = client.stdout + client.stderr
+    assert "alert handshake failure" in client_out and "SSL alert number 40" in client_out, client_out
+
+
+def test_curl_without_certificate_sees_certificate_required(server_pki, connector):
+    with Probe(server_pki, connector.ca) as probe:
+        client = subprocess.run(
+            ["curl", "-sS", "--http0.9", "--max-time", str(CLIENT_TIMEOUT),
+             "--cacert", str(server_pki / "server-ca.pem"), f"https://localhost:{probe.port}/"],
+            capture_output=True, text=True, timeout=CLIENT_TIMEOUT + 5)
+        out = probe.outcome()
+    assert out["outcome"] == "rejected" and out["reason"] == "certificate_required", out
+    assert client.returncode != 0, client.stdout + client.stderr
+    assert "certificate required" in client.stderr, client.stderr
+
+
+def test_python_ssl_from_another_ca_sees_unknown_ca(server_pki, connector, tmp_path):
+    (tmp_path / "other-ca").mkdir()
+    other = Tether(tmp_path / "other-ca")
+    other.tenant(TENANT)
+    impostor = make_bundle(other, "edge-1")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_cert_chain(str(impostor.chain), str(impostor.key))
+    ctx.load_verify_locations(str(server_pki / "server-ca.pem"))
+    with Probe(server_pki, connector.ca) as probe:
+        with socket.create_connection(("127.0.0.1", probe.port), timeout=CLIENT_TIMEOUT) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                # TLS 1.3: the alert arrives after the client considers the handshake done.
+                with pytest.raises(ssl.SSLError, match="TLSV1_ALERT_UNKNOWN_CA"):
+                    tls.recv(100)
+        out = probe.outcome()
+    assert out["reason"] == "unknown_issuer" and out["alert_sent"] == "unknown_ca", out
+
+
+def test_resumed_session_still_yields_the_identity(server_pki, connector, tmp_path):
+    # The verify hook does not run on resumption (RFC 8446 2.2); conclude_handshake re-reads the
+    # identity from the session's certificate and asks the revocation set again.
+    sess = tmp_path / "session.pem"
+    probe = Probe(server_pki, connector.ca)
+    probe.argv[probe.argv.index("--connections") + 1] = "2"
+    with probe:
+        first = s_client(probe, server_pki, connector, ["-sess_out", str(sess)])
+        assert sess.exists(), first.stdout + first.stderr
+        second = s_client(probe, server_pki, connector, ["-sess_in", str(sess)], brief=False)
+        lines = [json.loads(probe.lines.get(timeout=LINE_TIMEOUT)) for _ in range(2)]
+        probe.proc.wait(timeout=LINE_TIMEOUT)
+    assert [o["resumed"] for o in lines] == [False, True], lines
+    for o in lines:
+        assert o["outcome"] == "ok" and o["identity"] == f"connector/{TENANT}/edge-1", o
+    assert "Reused, TLSv1.3" in second.stdout, second.stdout
+    assert f"hello connector/{TENANT}/edge-1" in second.stdout, second.stdout

@@ -80,6 +80,7 @@ void print_outcome(SSL* ssl, const HandshakeOutcome& out) {
   line += ",\"serial\":" + json_or_null(out.serial_hex);
   line += ",\"sha256\":" + json_or_null(out.ok() ? out.fingerprint_sha256 : "");
   line += ",\"tls_version\":" + json_string(SSL_get_version(ssl));
+  line += ",\"resumed\":" + std::string(SSL_session_reused(ssl) ? "true" : "false");
   const char* cipher = SSL_get_cipher_name(ssl);
   line += ",\"cipher\":" + json_or_null(cipher && std::string(cipher) != "(NONE)" ? cipher : "");
   line += ",\"detail\":" + json_string(out.detail);
