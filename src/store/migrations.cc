@@ -64,6 +64,18 @@ CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
 CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
   BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
 )sql",
+      // 2: the revocation feed. A gateway follows `seq` to see each revocation once, in order.
+      // (The rowid of `revocations` would not do: VACUUM may renumber rowids of a table without
+      // an INTEGER PRIMARY KEY.)
+      R"sql(
+CREATE TABLE revocation_log (
+  seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+  serial TEXT NOT NULL UNIQUE REFERENCES revocations(serial)
+) STRICT;
+INSERT INTO revocation_log (serial) SELECT serial FROM revocations ORDER BY revoked_at, serial;
+CREATE TRIGGER revocations_feed AFTER INSERT ON revocations
+  BEGIN INSERT INTO revocation_log (serial) VALUES (NEW.serial); END;
+)sql",
   };
   return migrations;
 }

@@ -491,6 +491,18 @@ Result<CrlSnapshot> SqliteStore::next_crl(const AuditEvent& event) {
   return snapshot;
 }
 
+Result<std::vector<RevocationEntry>> SqliteStore::revocations_after(int64_t cursor, int limit) {
+  Stmt stmt(*statements_,
+            "SELECT seq, serial FROM revocation_log WHERE seq > ? ORDER BY seq LIMIT ?");
+  if (!stmt.valid()) return sqlite_error(db_, "cannot read revocations");
+  stmt.bind(1, cursor).bind(2, static_cast<int64_t>(limit));
+  std::vector<RevocationEntry> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back({stmt.integer(0), stmt.text(1)});
+  if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read revocations");
+  return out;
+}
+
 Result<std::vector<AuditEvent>> SqliteStore::list_audit(int limit) {
   Stmt stmt(*statements_,
             "SELECT at, actor, action, identity, serial, detail FROM audit_events "

@@ -39,6 +39,7 @@ class SqliteStore final : public Store {
                                           const std::optional<std::string>& serial, int reason,
                                           int64_t at, const AuditEvent& event) override;
   Result<CrlSnapshot> next_crl(const AuditEvent& event) override;
+  Result<std::vector<RevocationEntry>> revocations_after(int64_t cursor, int limit) override;
   Result<std::vector<AuditEvent>> list_audit(int limit) override;
 
   // The schema version this build writes (PRAGMA user_version).

@@ -65,6 +65,12 @@ struct CertificateFilter {
   std::optional<std::string> connector_id;
 };
 
+// One recorded revocation, with its position in the store's revocation log.
+struct RevocationEntry {
+  int64_t cursor = 0;
+  std::string serial;
+};
+
 struct CrlSnapshot {
   uint64_t crl_number = 0;
   std::vector<CertificateRecord> revoked;
@@ -106,6 +112,11 @@ class Store {
                                                   const std::optional<std::string>& serial,
                                                   int reason, int64_t at,
                                                   const AuditEvent& event) = 0;
+
+  // Revocations recorded after `cursor` (0: from the start), oldest first, at most `limit`.
+  // Revocations are never deleted, so following the cursor sees each one exactly once: the
+  // change feed gateways follow.
+  virtual Result<std::vector<RevocationEntry>> revocations_after(int64_t cursor, int limit) = 0;
 
   // Takes the next CRL number and the revoked certificates in one transaction.
   virtual Result<CrlSnapshot> next_crl(const AuditEvent& event) = 0;
