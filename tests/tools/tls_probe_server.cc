@@ -102,7 +102,16 @@ void serve_one(const tether::tls::ServerContext& ctx, int fd) {
   int rc = SSL_accept(ssl->get());
   const HandshakeOutcome& out = tether::tls::conclude_handshake(ssl->get(), rc);
   print_outcome(ssl->get(), out);
-  if (!out.ok()) return;  // OpenSSL has sent the alert; a rejected resumption just closes
+  if (!out.ok()) {
+    // OpenSSL has sent the alert. Lingering close: stop writing, then read what the client still
+    // sends (in TLS 1.3 it may already be writing its request) until it closes, so closing with
+    // unread data cannot become a TCP reset that destroys the alert before the client read it.
+    ::shutdown(fd, SHUT_WR);
+    char discard[4096];
+    while (::recv(fd, discard, sizeof discard, 0) > 0) {
+    }
+    return;
+  }
   std::string hello = "hello " + out.identity->common_name() + "\n";
   SSL_write(ssl->get(), hello.data(), static_cast<int>(hello.size()));
   SSL_shutdown(ssl->get());

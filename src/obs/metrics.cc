@@ -1,0 +1,145 @@
+#include "obs/metrics.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace tether::obs {
+
+namespace {
+
+size_t reason_index(tls::HandshakeReason reason) {
+  for (size_t i = 0; i < kHandshakeReasons.size(); ++i) {
+    if (kHandshakeReasons[i] == reason) return i;
+  }
+  return kHandshakeReasons.size() - 1;  // handshake_failure: never lose a count
+}
+
+// Prometheus label values escape backslash, quote and newline (exposition format).
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+}  // namespace
+
+void Histogram::observe(double seconds) {
+  size_t i = 0;
+  while (i < kDurationBuckets.size() && seconds > kDurationBuckets[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  double micros = seconds > 0 ? std::llround(seconds * 1e6) : 0;
+  sum_micros_.fetch_add(static_cast<uint64_t>(micros), std::memory_order_relaxed);
+}
+
+std::array<uint64_t, kDurationBuckets.size() + 1> Histogram::cumulative() const {
+  std::array<uint64_t, kDurationBuckets.size() + 1> out{};
+  uint64_t running = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    running += buckets_[i].load(std::memory_order_relaxed);
+    out[i] = running;
+  }
+  return out;
+}
+
+double Histogram::sum() const {
+  return static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6;
+}
+
+GatewayMetrics::GatewayMetrics(std::vector<std::string> route_names) {
+  for (auto& name : route_names) {
+    auto route = std::make_unique<RouteMetrics>();
+    route->name = std::move(name);
+    routes_.push_back(std::move(route));
+  }
+}
+
+void GatewayMetrics::handshake(tls::HandshakeReason reason) {
+  handshakes_[reason_index(reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void GatewayMetrics::request(size_t route_index, int status, double seconds) {
+  if (route_index >= routes_.size()) return;
+  int status_class = status / 100;
+  if (status_class < 1 || status_class > kStatusClasses) return;
+  RouteMetrics& route = *routes_[route_index];
+  route.by_class[static_cast<size_t>(status_class - 1)].fetch_add(1, std::memory_order_relaxed);
+  route.duration.observe(seconds);
+}
+
+uint64_t GatewayMetrics::handshakes(tls::HandshakeReason reason) const {
+  return handshakes_[reason_index(reason)].load(std::memory_order_relaxed);
+}
+
+uint64_t GatewayMetrics::requests(size_t route_index, int status_class) const {
+  if (route_index >= routes_.size() || status_class < 1 || status_class > kStatusClasses) return 0;
+  return routes_[route_index]->by_class[static_cast<size_t>(status_class - 1)].load(
+      std::memory_order_relaxed);
+}
+
+std::string GatewayMetrics::render_prometheus(const GaugeSnapshot& gauges) const {
+  std::ostringstream out;
+  header(out, "tether_handshakes_total", "counter",
+         "TLS handshakes by result and reason (reason=ok for accepted ones).");
+  for (size_t i = 0; i < kHandshakeReasons.size(); ++i) {
+    tls::HandshakeReason reason = kHandshakeReasons[i];
+    out << "tether_handshakes_total{result=\""
+        << (reason == tls::HandshakeReason::ok ? "accepted" : "rejected") << "\",reason=\""
+        << tls::reason_token(reason) << "\",alert=\""
+        << (tls::alert_name(reason).empty() ? "none" : tls::alert_name(reason)) << "\"} "
+        << handshakes_[i].load(std::memory_order_relaxed) << '\n';
+  }
+  header(out, "tether_active_connections", "gauge", "Client connections open now.");
+  out << "tether_active_connections " << active_connections() << '\n';
+
+  header(out, "tether_requests_total", "counter", "Requests by route and status class.");
+  for (const auto& route : routes_) {
+    for (int c = 1; c <= kStatusClasses; ++c) {
+      out << "tether_requests_total{route=\"" << label_value(route->name) << "\",status=\"" << c
+          << "xx\"} " << route->by_class[static_cast<size_t>(c - 1)].load(std::memory_order_relaxed)
+          << '\n';
+    }
+  }
+  header(out, "tether_request_duration_seconds", "histogram",
+         "Time from request headers read to response written, by route.");
+  for (const auto& route : routes_) {
+    auto cumulative = route->duration.cumulative();
+    std::string label = "route=\"" + label_value(route->name) + "\"";
+    for (size_t i = 0; i < kDurationBuckets.size(); ++i) {
+      out << "tether_request_duration_seconds_bucket{" << label << ",le=\"" << kDurationBuckets[i]
+          << "\"} " << cumulative[i] << '\n';
+    }
+    out << "tether_request_duration_seconds_bucket{" << label << ",le=\"+Inf\"} "
+        << cumulative.back() << '\n';
+    out << "tether_request_duration_seconds_sum{" << label << "} " << route->duration.sum() << '\n';
+    out << "tether_request_duration_seconds_count{" << label << "} " << route->duration.count()
+        << '\n';
+  }
+
+  header(out, "tether_revoked_serials_loaded", "gauge", "Revoked serials in the gateway's set.");
+  out << "tether_revoked_serials_loaded " << gauges.revoked_serials_loaded << '\n';
+  header(out, "tether_revocation_feed_up", "gauge",
+         "1 while the store answers the revocation feed; 0 while the last known set is used.");
+  out << "tether_revocation_feed_up " << (gauges.revocation_feed_ok ? 1 : 0) << '\n';
+  header(out, "tether_revocation_sync_age_seconds", "gauge",
+         "Seconds since the revocation feed last synced (-1: never).");
+  out << "tether_revocation_sync_age_seconds " << gauges.seconds_since_revocation_sync << '\n';
+  header(out, "tether_server_certificate_expiry_timestamp_seconds", "gauge",
+         "notAfter of the server certificate, Unix time.");
+  out << "tether_server_certificate_expiry_timestamp_seconds "
+      << gauges.server_certificate_not_after << '\n';
+  return out.str();
+}
+
+}  // namespace tether::obs

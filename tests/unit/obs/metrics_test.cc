@@ -1,0 +1,94 @@
+#include "obs/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace tether::obs {
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+
+TEST(GatewayMetrics, HandshakesAreCountedByReasonWithTheirAlert) {
+  GatewayMetrics m({"acme-api"});
+  m.handshake(tls::HandshakeReason::ok);
+  m.handshake(tls::HandshakeReason::revoked);
+  m.handshake(tls::HandshakeReason::revoked);
+  EXPECT_EQ(m.handshakes(tls::HandshakeReason::revoked), 2u);
+  std::string text = m.render_prometheus({});
+  EXPECT_TRUE(
+      has_line(text, R"(tether_handshakes_total{result="accepted",reason="ok",alert="none"} 1)"))
+      << text;
+  EXPECT_TRUE(has_line(
+      text,
+      R"(tether_handshakes_total{result="rejected",reason="revoked",alert="certificate_revoked"} 2)"))
+      << text;
+}
+
+TEST(GatewayMetrics, RequestsByRouteAndStatusClassWithDurationHistogram) {
+  GatewayMetrics m({"acme-api", "globex-ws"});
+  m.request(0, 200, 0.0007);
+  m.request(0, 403, 0.002);
+  m.request(1, 502, 2.0);
+  m.request(7, 200, 0.1);  // unknown route: counted nowhere
+  m.request(0, 99, 0.1);   // not an HTTP status: counted nowhere
+  EXPECT_EQ(m.requests(0, 2), 1u);
+  EXPECT_EQ(m.requests(0, 4), 1u);
+  EXPECT_EQ(m.requests(1, 5), 1u);
+  std::string text = m.render_prometheus({});
+  EXPECT_TRUE(has_line(text, R"(tether_requests_total{route="acme-api",status="4xx"} 1)")) << text;
+  EXPECT_TRUE(
+      has_line(text, R"(tether_request_duration_seconds_bucket{route="acme-api",le="0.001"} 1)"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, R"(tether_request_duration_seconds_bucket{route="acme-api",le="0.0025"} 2)"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, R"(tether_request_duration_seconds_bucket{route="globex-ws",le="1"} 0)"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, R"(tether_request_duration_seconds_bucket{route="globex-ws",le="+Inf"} 1)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(tether_request_duration_seconds_count{route="acme-api"} 2)"))
+      << text;
+}
+
+TEST(GatewayMetrics, GaugesComeFromTheSnapshot) {
+  GatewayMetrics m({});
+  m.connection_opened();
+  m.connection_opened();
+  m.connection_closed();
+  GaugeSnapshot g;
+  g.revoked_serials_loaded = 3;
+  g.revocation_feed_ok = false;
+  g.seconds_since_revocation_sync = 12.5;
+  g.server_certificate_not_after = 1800000000;
+  std::string text = m.render_prometheus(g);
+  EXPECT_TRUE(has_line(text, "tether_active_connections 1")) << text;
+  EXPECT_TRUE(has_line(text, "tether_revoked_serials_loaded 3")) << text;
+  EXPECT_TRUE(has_line(text, "tether_revocation_feed_up 0")) << text;
+  EXPECT_TRUE(has_line(text, "tether_revocation_sync_age_seconds 12.5")) << text;
+  EXPECT_TRUE(has_line(text, "tether_server_certificate_expiry_timestamp_seconds 1800000000"))
+      << text;
+}
+
+TEST(GatewayMetrics, ConcurrentUpdatesAreNotLost) {
+  GatewayMetrics m({"r"});
+  constexpr int kPerThread = 20000;
+  auto work = [&] {
+    for (int i = 0; i < kPerThread; ++i) {
+      m.handshake(tls::HandshakeReason::ok);
+      m.request(0, 200, 0.001);
+    }
+  };
+  std::thread a(work), b(work);
+  a.join();
+  b.join();
+  EXPECT_EQ(m.handshakes(tls::HandshakeReason::ok), 2u * kPerThread);
+  EXPECT_EQ(m.requests(0, 2), 2u * kPerThread);
+}
+
+}  // namespace
+}  // namespace tether::obs
