@@ -1,0 +1,45 @@
+// One JSON line per handshake and per request: what an operator greps when a client says
+// "it does not connect". Peer-caused failures are facts about the peer, not errors of ours, so
+// they carry no log level; the line is the record.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tls/alerts.h"
+
+namespace tether::obs {
+
+struct HandshakeLogEntry {
+  int64_t time_ms = 0;  // unix milliseconds
+  std::string peer;     // "127.0.0.1:53412"
+  std::string sni;
+  tls::HandshakeReason reason = tls::HandshakeReason::handshake_failure;
+  std::string detail;  // what was wrong, with the offending value
+  std::string identity;
+  std::string serial;
+  std::string tls_version;
+  std::string cipher;
+  double duration_ms = 0;
+  bool resumed = false;
+};
+
+struct RequestLogEntry {
+  int64_t time_ms = 0;
+  std::string peer;
+  std::string identity;
+  std::string route;  // empty when no route matched
+  std::string method;
+  std::string path;
+  int status = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  double duration_ms = 0;
+};
+
+// Single-line JSON, no trailing newline. Control characters and non-UTF-8 input are escaped by
+// the JSON serializer, so a hostile SNI or path cannot forge a second log line.
+std::string handshake_log_line(const HandshakeLogEntry& entry);
+std::string request_log_line(const RequestLogEntry& entry);
+
+}  // namespace tether::obs
