@@ -1,5 +1,6 @@
 // tether ca init | show
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/context.h"
@@ -67,7 +68,11 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
     fail(Errc::ca_exists, "a CA already exists in '" + data_dir +
                               "/ca': refusing to overwrite it; use another --data directory");
   }
-  if (!fs::exists(data_dir)) must(fs::make_dir(data_dir, 0700));
+  if (!fs::exists(data_dir)) {
+    // Another `ca init` may create it between the check and ours; a directory is all we need.
+    Status made = fs::make_dir(data_dir, 0700);
+    if (!made && !std::filesystem::is_directory(data_dir)) must(std::move(made));
+  }
   // A store left from another CA must not be adopted silently.
   auto store = must(store::SqliteStore::open(store_path(data_dir)));
   if (must(store->get_setting("trust_domain"))) {
