@@ -13,8 +13,6 @@ Every rejection asserts the verify error s_server logged and the alert s_client 
 The server's own certificate comes from a throwaway CA that only the clients trust.
 """
 import datetime
-import glob
-import ipaddress
 import os
 import re
 import socket
@@ -28,7 +26,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tetherlib import PASSPHRASE, Tether, run, split_pem
+import testpki
+from testpki import Bundle, ec_key, faketime_env, make_server_pki, write_key
+from tetherlib import PASSPHRASE, Tether, run
 
 TENANT = "acme"
 READY_TIMEOUT = 20     # s_server printing its ACCEPT line
@@ -38,44 +38,10 @@ EXIT_TIMEOUT = 20      # s_server exiting after its one connection (-naccept 1)
 
 # --- PKI fixtures ----------------------------------------------------------------------------
 
-def _ec_key():
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _write_key(path, key):
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    os.chmod(path, 0o600)
-
-
 @pytest.fixture(scope="module")
 def server_pki(tmp_path_factory):
-    """A throwaway CA and a server certificate for 127.0.0.1, unrelated to tether."""
-    d = tmp_path_factory.mktemp("server-pki")
-    now = datetime.datetime.utcnow()
-    ca_key, key = _ec_key(), _ec_key()
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "interop test server CA")])
-    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(hours=1))
-               .not_valid_after(now + datetime.timedelta(days=30))
-               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-               .sign(ca_key, hashes.SHA256()))
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    (d / "server-ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    (d / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    _write_key(d / "server-key.pem", key)
-    return d
+    """A throwaway CA and a server certificate for localhost / 127.0.0.1, unrelated to tether."""
+    return make_server_pki(tmp_path_factory.mktemp("server-pki"), "interop test server CA")
 
 
 @pytest.fixture(scope="module")
@@ -85,24 +51,8 @@ def tether(tmp_path_factory):
     return t
 
 
-class Bundle:
-    def __init__(self, certs_dir):
-        self.certs = certs_dir
-        self.chain = certs_dir / "connector.pem"
-        self.key = certs_dir / "connector-key.pem"
-        self.ca = certs_dir / "ca.pem"
-        blocks = split_pem(self.chain.read_text())
-        assert len(blocks) == 2, "connector.pem holds the leaf then the intermediate"
-        self.intermediate = certs_dir.parent / "intermediate.pem"
-        self.intermediate.write_text(blocks[1])
-
-    @property
-    def serial_hex(self):
-        return format(x509.load_pem_x509_certificate(self.chain.read_bytes()).serial_number, "x")
-
-
 def make_bundle(t, cid, *extra):
-    return Bundle(t.connector(TENANT, cid, t.root / f"bundle-{cid}", *extra) / "certs")
+    return testpki.make_bundle(t, TENANT, cid, *extra)
 
 
 @pytest.fixture(scope="module")
@@ -112,17 +62,6 @@ def connector(tether):
 
 
 # --- processes ---------------------------------------------------------------------------------
-
-def faketime_env(offset):
-    """Environment that runs a program `offset` ahead (e.g. "+2d"), as `faketime -f` does. The
-    faketime wrapper forks and waits, so killing it by PID would orphan openssl; preloading
-    libfaketime directly keeps the PID we hold the PID of openssl itself."""
-    libs = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
-    assert libs, "libfaketime.so.1 not found: install the faketime package"
-    env = dict(os.environ)
-    env.update(LD_PRELOAD=libs[0], FAKETIME=offset, FAKETIME_DONT_RESET="1")
-    return env
-
 
 class SServer:
     """`openssl s_server` on 127.0.0.1 with a kernel-chosen port (-accept 127.0.0.1:0), serving
@@ -322,7 +261,7 @@ def test_server_auth_only_certificate_rejected(server_pki, tether, tmp_path):
     # Everything of a connector certificate but the EKU, signed by the real issuing CA key.
     issuing = x509.load_pem_x509_certificate(tether.issuing_pem.read_bytes())
     ca_key = serialization.load_pem_private_key(tether.issuing_key.read_bytes(), PASSPHRASE.encode())
-    key = _ec_key()
+    key = ec_key()
     now = datetime.datetime.utcnow()
     cid = "server-only"
     cert = (x509.CertificateBuilder()
@@ -342,7 +281,7 @@ def test_server_auth_only_certificate_rejected(server_pki, tether, tmp_path):
     certs = tmp_path / "bundle" / "certs"
     certs.mkdir(parents=True)
     (certs / "connector.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + tether.issuing_pem.read_bytes())
-    _write_key(certs / "connector-key.pem", key)
+    write_key(certs / "connector-key.pem", key)
     (certs / "ca.pem").write_bytes(tether.root_pem.read_bytes())
     bundle = Bundle(certs)
     # The chain itself is sound: the same openssl accepts it for the purpose it does have.

@@ -8,8 +8,6 @@ recorded AND the alert the client received; accepted ones assert the identity th
 The server's own certificate comes from a throwaway CA (made here) that only the clients trust.
 """
 import datetime
-import glob
-import ipaddress
 import json
 import os
 import pathlib
@@ -26,7 +24,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tetherlib import PASSPHRASE, TOOLS_DIR, Tether, split_pem
+import testpki
+from testpki import Bundle, ec_key, faketime_env, make_server_pki, write_key
+from tetherlib import PASSPHRASE, TOOLS_DIR, Tether
 
 TENANT = "acme"
 READY_TIMEOUT = 20   # probe printing LISTENING
@@ -37,44 +37,10 @@ PROBE = pathlib.Path(TOOLS_DIR) / "tls_probe_server"
 
 # --- PKI fixtures ----------------------------------------------------------------------------
 
-def _ec_key():
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _write_key(path, key):
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    os.chmod(path, 0o600)
-
-
 @pytest.fixture(scope="module")
 def server_pki(tmp_path_factory):
     """A throwaway CA and a server certificate for localhost / 127.0.0.1, unrelated to tether."""
-    d = tmp_path_factory.mktemp("server-pki")
-    now = datetime.datetime.utcnow()
-    ca_key, key = _ec_key(), _ec_key()
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "probe test server CA")])
-    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(hours=1))
-               .not_valid_after(now + datetime.timedelta(days=30))
-               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-               .sign(ca_key, hashes.SHA256()))
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    (d / "server-ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    (d / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    _write_key(d / "server-key.pem", key)
-    return d
+    return make_server_pki(tmp_path_factory.mktemp("server-pki"), "probe test server CA")
 
 
 @pytest.fixture(scope="module")
@@ -84,24 +50,8 @@ def tether(tmp_path_factory):
     return t
 
 
-class Bundle:
-    def __init__(self, certs_dir):
-        self.certs = certs_dir
-        self.chain = certs_dir / "connector.pem"
-        self.key = certs_dir / "connector-key.pem"
-        self.ca = certs_dir / "ca.pem"
-        blocks = split_pem(self.chain.read_text())
-        assert len(blocks) == 2, "connector.pem holds the leaf then the intermediate"
-        self.intermediate = certs_dir.parent / "intermediate.pem"
-        self.intermediate.write_text(blocks[1])
-
-    @property
-    def serial_hex(self):
-        return format(x509.load_pem_x509_certificate(self.chain.read_bytes()).serial_number, "x")
-
-
 def make_bundle(t, cid, *extra):
-    return Bundle(t.connector(TENANT, cid, t.root / f"bundle-{cid}", "--key-type", "ecdsa-p256", *extra) / "certs")
+    return testpki.make_bundle(t, TENANT, cid, "--key-type", "ecdsa-p256", *extra)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +63,7 @@ def issue_with_tether_key(tether, tmp_path, cn, eku, uri):
     """A leaf signed by the real issuing CA key, with the given CN / EKU / URI SAN."""
     issuing = x509.load_pem_x509_certificate(tether.issuing_pem.read_bytes())
     ca_key = serialization.load_pem_private_key(tether.issuing_key.read_bytes(), PASSPHRASE.encode())
-    key = _ec_key()
+    key = ec_key()
     now = datetime.datetime.utcnow()
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
@@ -131,24 +81,12 @@ def issue_with_tether_key(tether, tmp_path, cn, eku, uri):
     certs = tmp_path / "bundle" / "certs"
     certs.mkdir(parents=True)
     (certs / "connector.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + tether.issuing_pem.read_bytes())
-    _write_key(certs / "connector-key.pem", key)
+    write_key(certs / "connector-key.pem", key)
     (certs / "ca.pem").write_bytes(tether.root_pem.read_bytes())
     return Bundle(certs)
 
 
 # --- processes ---------------------------------------------------------------------------------
-
-def faketime_env(offset):
-    """Runs a program `offset` ahead. libfaketime is preloaded directly (not via the faketime
-    wrapper, which forks) so the PID we hold is the program's; ASan must be told it is not first
-    in the library list."""
-    libs = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
-    assert libs, "libfaketime.so.1 not found: install the faketime package"
-    env = dict(os.environ)
-    env.update(LD_PRELOAD=libs[0], FAKETIME=offset, FAKETIME_DONT_RESET="1",
-               ASAN_OPTIONS=env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
-    return env
-
 
 class Probe:
     """tls_probe_server serving one connection. start() returns once LISTENING names the port;
