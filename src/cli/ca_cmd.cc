@@ -83,11 +83,13 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
   init.now = ctx.now;
   auto certs = must(pki::init_ca(data_dir, init));
   OPENSSL_cleanse(init.passphrase.data(), init.passphrase.size());
-  std::string detail =
-      "{\"key_type\":\"" + args.key_type + "\",\"trust_domain\":\"" + init.trust_domain +
-      "\",\"root_sha256\":\"" + x509::fingerprint_sha256(certs.root.get()) +
-      "\",\"issuing_sha256\":\"" + x509::fingerprint_sha256(certs.issuing.get()) +
-      "\",\"encrypted_keys\":" + (args.insecure_no_passphrase ? "false" : "true") + "}";
+  std::string detail = boost::json::serialize(boost::json::object{
+      {"key_type", args.key_type},
+      {"trust_domain", init.trust_domain},
+      {"root_sha256", x509::fingerprint_sha256(certs.root.get())},
+      {"issuing_sha256", x509::fingerprint_sha256(certs.issuing.get())},
+      {"encrypted_keys", !args.insecure_no_passphrase},
+  });
   must(store->record_ca_init(
       {{"trust_domain", init.trust_domain},
        {"ca_key_type", args.key_type},

@@ -8,25 +8,15 @@
 #include <tuple>
 
 #include "common/duration.h"
+#include "common/quote.h"
 #include "pki/identity.h"
 
 namespace tether::gateway {
 
 namespace {
 
-// Quotes a value for a message; control bytes are escaped so one error is one log line.
 std::string quoted(std::string_view value) {
-  std::string out = "\"";
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  return quote_value(value, '"');
 }
 
 std::string describe(const toml::node& n) {

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/quote.h"
 #include "x509/inspect.h"
 
 namespace tether::pki {
@@ -26,17 +27,7 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 }
 
 std::string quoted(std::string_view value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
+  return quote_value(value, '\'');
 }
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include "pki/lifecycle.h"
 
+#include <boost/json.hpp>
 #include <set>
 
 #include "pki/identity.h"
@@ -15,23 +16,6 @@ namespace {
 // A fresh 127-bit serial colliding is astronomically unlikely, but the store enforces
 // uniqueness, so on a clash we simply draw again a few times.
 constexpr int kSerialAttempts = 4;
-
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 store::AuditEvent audit(const Context& ctx, std::string action, const Identity& identity,
                         std::string serial, std::string detail) {
@@ -59,10 +43,12 @@ store::CertificateRecord record_for(const IssueRequest& request, const Identity&
 }
 
 std::string issue_detail(const IssuedCertificate& issued, bool csr_mode) {
-  return "{\"fingerprint\":\"" + issued.fingerprint + "\",\"key_type\":\"" +
-         json_escape(issued.key_type) + "\",\"not_after\":\"" +
-         x509::format_rfc3339(issued.not_after) +
-         "\",\"csr_mode\":" + (csr_mode ? "true" : "false") + "}";
+  return boost::json::serialize(boost::json::object{
+      {"fingerprint", issued.fingerprint},
+      {"key_type", issued.key_type},
+      {"not_after", x509::format_rfc3339(issued.not_after)},
+      {"csr_mode", csr_mode},
+  });
 }
 
 Status validate_request(store::Store& store, const IssueRequest& request) {
@@ -133,9 +119,12 @@ Status create_tenant(store::Store& store, const Context& ctx, const std::string&
                                                   " characters long: the limit is 200");
   }
   std::string display_name = name.empty() ? id : name;
-  store::AuditEvent event{
-      ctx.now,        ctx.actor, "tenant.create",
-      "tenant/" + id, "",        "{\"name\":\"" + json_escape(display_name) + "\"}"};
+  store::AuditEvent event{ctx.now,
+                          ctx.actor,
+                          "tenant.create",
+                          "tenant/" + id,
+                          "",
+                          boost::json::serialize(boost::json::object{{"name", display_name}})};
   return store.create_tenant({id, display_name, ctx.now}, event);
 }
 
@@ -234,9 +223,9 @@ Result<std::vector<std::string>> revoke_connector(store::Store& store, const Con
                       "connector '" + connector + "' does not exist in tenant '" + tenant + "'");
   }
   Identity identity = Identity::connector(tenant, connector);
-  store::AuditEvent event =
-      audit(ctx, "certificate.revoke", identity, "",
-            "{\"reason\":\"" + std::string(revocation_reason_name(reason)) + "\"}");
+  store::AuditEvent event = audit(ctx, "certificate.revoke", identity, "",
+                                  boost::json::serialize(boost::json::object{
+                                      {"reason", std::string(revocation_reason_name(reason))}}));
   return store.revoke(tenant, connector, normalized, reason, ctx.now, event);
 }
 
