@@ -39,20 +39,25 @@ class StatementCache {
 
   sqlite3* db() const { return db_; }
   // Null when the SQL does not prepare; the caller reports sqlite3_errmsg(db()).
-  sqlite3_stmt* get(const std::string& sql) {
+  sqlite3_stmt* get(std::string_view sql) {
     if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt, nullptr) != SQLITE_OK) {
       return nullptr;
     }
-    statements_.emplace(sql, stmt);
+    statements_.emplace(std::string(sql), stmt);
     return stmt;
   }
 
  private:
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  // Transparent lookup: finding a statement by its SQL text does not allocate.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> statements_;
 };
 
 namespace {
@@ -64,7 +69,7 @@ class Stmt {
   Stmt(sqlite3* db, const char* sql) : owned_(true) {
     if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
   }
-  Stmt(StatementCache& cache, const std::string& sql) : stmt_(cache.get(sql)), owned_(false) {}
+  Stmt(StatementCache& cache, std::string_view sql) : stmt_(cache.get(sql)), owned_(false) {}
   ~Stmt() {
     if (owned_) {
       sqlite3_finalize(stmt_);
