@@ -8,6 +8,7 @@ TETHER_APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-cryptography python3-pytest
   faketime gnutls-bin procps
+  curl mosquitto mosquitto-clients python3-websockets
 )
 
 tether_install_deps() {
