@@ -58,6 +58,7 @@ void print_json(const boost::json::value& value);
 
 // Each registers its subcommands on the app.
 void add_ca_commands(CLI::App& app, GlobalOptions& options);
+void add_gateway_command(CLI::App& app);
 void add_tenant_commands(CLI::App& app, GlobalOptions& options);
 void add_connector_commands(CLI::App& app, GlobalOptions& options);
 void add_crl_command(CLI::App& app, GlobalOptions& options);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   add_crl_command(app, options);
   add_cert_commands(app, options);
   add_audit_commands(app, options);
+  add_gateway_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

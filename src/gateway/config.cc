@@ -236,15 +236,19 @@ Status Reader::listener(const toml::table& t, ListenerConfig& out) const {
 Status Reader::limits(const toml::table& t, LimitsConfig& out) const {
   constexpr std::string_view p = "limits";
   TETHER_TRY(only_keys(t, p,
-                       {"handshake_timeout", "header_timeout", "idle_timeout", "max_header_bytes",
-                        "max_connections"}));
+                       {"handshake_timeout", "header_timeout", "idle_timeout", "upstream_timeout",
+                        "max_header_bytes", "max_body_bytes", "max_connections"}));
   TETHER_ASSIGN_OR_RETURN(out.handshake_timeout_s,
                           duration(t, p, "handshake_timeout", out.handshake_timeout_s));
   TETHER_ASSIGN_OR_RETURN(out.header_timeout_s,
                           duration(t, p, "header_timeout", out.header_timeout_s));
   TETHER_ASSIGN_OR_RETURN(out.idle_timeout_s, duration(t, p, "idle_timeout", out.idle_timeout_s));
+  TETHER_ASSIGN_OR_RETURN(out.upstream_timeout_s,
+                          duration(t, p, "upstream_timeout", out.upstream_timeout_s));
   TETHER_ASSIGN_OR_RETURN(auto header_bytes, opt_int(t, p, "max_header_bytes", 1024, 1 << 20));
   if (header_bytes) out.max_header_bytes = static_cast<uint32_t>(*header_bytes);
+  TETHER_ASSIGN_OR_RETURN(auto body_bytes, opt_int(t, p, "max_body_bytes", 0, int64_t{1} << 34));
+  if (body_bytes) out.max_body_bytes = static_cast<uint64_t>(*body_bytes);
   TETHER_ASSIGN_OR_RETURN(auto conns, opt_int(t, p, "max_connections", 1, 10'000'000));
   if (conns) out.max_connections = static_cast<uint32_t>(*conns);
   return ok_status();
@@ -456,9 +460,11 @@ Status Reader::cross_checks(const toml::table& root, const Config& c) const {
 }
 
 Result<Config> Reader::config(const toml::table& root) const {
-  TETHER_TRY(
-      only_keys(root, "", {"trust_domain", "listener", "limits", "admin", "store", "route"}));
+  TETHER_TRY(only_keys(
+      root, "", {"trust_domain", "workers", "listener", "limits", "admin", "store", "route"}));
   Config c;
+  TETHER_ASSIGN_OR_RETURN(auto workers, opt_int(root, "", "workers", 0, 256));
+  if (workers) c.workers = static_cast<uint32_t>(*workers);
   TETHER_ASSIGN_OR_RETURN(auto domain, opt_string(root, "", "trust_domain"));
   if (domain) {
     if (auto s = pki::validate_trust_domain(*domain); !s) {

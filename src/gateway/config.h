@@ -28,7 +28,10 @@ struct LimitsConfig {
   int64_t handshake_timeout_s = 10;
   int64_t header_timeout_s = 10;
   int64_t idle_timeout_s = 60;
+  // Connecting to the upstream and waiting for its response headers (504 when it runs out).
+  int64_t upstream_timeout_s = 60;
   uint32_t max_header_bytes = 16384;
+  uint64_t max_body_bytes = 8 << 20;  // request and response bodies (413 / 502 beyond)
   uint32_t max_connections = 10000;
 };
 
@@ -47,6 +50,8 @@ struct StoreConfig {
 
 struct Config {
   std::string trust_domain = "tether.internal";
+  // Event loops (threads), each with its own SO_REUSEPORT listeners. 0: one per CPU core.
+  uint32_t workers = 0;
   ListenerConfig listener;
   LimitsConfig limits;
   std::optional<AdminConfig> admin;  // absent: no admin listener

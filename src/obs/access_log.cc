@@ -50,6 +50,7 @@ std::string request_log_line(const RequestLogEntry& e) {
       {"bytes_out", e.bytes_out},
       {"duration_ms", e.duration_ms},
   };
+  if (!e.detail.empty()) o["detail"] = e.detail;
   return boost::json::serialize(o);
 }
 

@@ -32,6 +32,7 @@ struct RequestLogEntry {
   std::string method;
   std::string path;
   int status = 0;
+  std::string detail;  // why the gateway answered itself (403, 502, ...); empty when proxied
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   double duration_ms = 0;

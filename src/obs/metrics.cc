@@ -57,39 +57,41 @@ double Histogram::sum() const {
   return static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6;
 }
 
-GatewayMetrics::GatewayMetrics(std::vector<std::string> route_names) {
-  for (auto& name : route_names) {
-    auto route = std::make_unique<RouteMetrics>();
-    route->name = std::move(name);
-    routes_.push_back(std::move(route));
+void RouteMetrics::request(int status, double seconds) {
+  int status_class = status / 100;
+  if (status < 100 || status_class > kStatusClasses) return;
+  by_class_[static_cast<size_t>(status_class - 1)].fetch_add(1, std::memory_order_relaxed);
+  duration_.observe(seconds);
+}
+
+uint64_t RouteMetrics::requests(int status_class) const {
+  if (status_class < 1 || status_class > kStatusClasses) return 0;
+  return by_class_[static_cast<size_t>(status_class - 1)].load(std::memory_order_relaxed);
+}
+
+GatewayMetrics::GatewayMetrics(const std::vector<std::string>& route_names) {
+  for (const auto& name : route_names) route(name);
+}
+
+RouteMetrics& GatewayMetrics::route(std::string_view name) {
+  std::lock_guard lock(routes_mutex_);
+  for (auto& r : routes_) {
+    if (r.name() == name) return r;
   }
+  return routes_.emplace_back(std::string(name));
 }
 
 void GatewayMetrics::handshake(tls::HandshakeReason reason) {
   handshakes_[reason_index(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
-void GatewayMetrics::request(size_t route_index, int status, double seconds) {
-  if (route_index >= routes_.size()) return;
-  int status_class = status / 100;
-  if (status_class < 1 || status_class > kStatusClasses) return;
-  RouteMetrics& route = *routes_[route_index];
-  route.by_class[static_cast<size_t>(status_class - 1)].fetch_add(1, std::memory_order_relaxed);
-  route.duration.observe(seconds);
-}
-
 uint64_t GatewayMetrics::handshakes(tls::HandshakeReason reason) const {
   return handshakes_[reason_index(reason)].load(std::memory_order_relaxed);
 }
 
-uint64_t GatewayMetrics::requests(size_t route_index, int status_class) const {
-  if (route_index >= routes_.size() || status_class < 1 || status_class > kStatusClasses) return 0;
-  return routes_[route_index]->by_class[static_cast<size_t>(status_class - 1)].load(
-      std::memory_order_relaxed);
-}
-
 std::string GatewayMetrics::render_prometheus(const GaugeSnapshot& gauges) const {
   std::ostringstream out;
+  std::lock_guard lock(routes_mutex_);
   header(out, "tether_handshakes_total", "counter",
          "TLS handshakes by result and reason (reason=ok for accepted ones).");
   for (size_t i = 0; i < kHandshakeReasons.size(); ++i) {
@@ -106,24 +108,24 @@ std::string GatewayMetrics::render_prometheus(const GaugeSnapshot& gauges) const
   header(out, "tether_requests_total", "counter", "Requests by route and status class.");
   for (const auto& route : routes_) {
     for (int c = 1; c <= kStatusClasses; ++c) {
-      out << "tether_requests_total{route=\"" << label_value(route->name) << "\",status=\"" << c
-          << "xx\"} " << route->by_class[static_cast<size_t>(c - 1)].load(std::memory_order_relaxed)
-          << '\n';
+      out << "tether_requests_total{route=\"" << label_value(route.name()) << "\",status=\"" << c
+          << "xx\"} " << route.requests(c) << '\n';
     }
   }
   header(out, "tether_request_duration_seconds", "histogram",
          "Time from request headers read to response written, by route.");
   for (const auto& route : routes_) {
-    auto cumulative = route->duration.cumulative();
-    std::string label = "route=\"" + label_value(route->name) + "\"";
+    auto cumulative = route.duration().cumulative();
+    std::string label = "route=\"" + label_value(route.name()) + "\"";
     for (size_t i = 0; i < kDurationBuckets.size(); ++i) {
       out << "tether_request_duration_seconds_bucket{" << label << ",le=\"" << kDurationBuckets[i]
           << "\"} " << cumulative[i] << '\n';
     }
     out << "tether_request_duration_seconds_bucket{" << label << ",le=\"+Inf\"} "
         << cumulative.back() << '\n';
-    out << "tether_request_duration_seconds_sum{" << label << "} " << route->duration.sum() << '\n';
-    out << "tether_request_duration_seconds_count{" << label << "} " << route->duration.count()
+    out << "tether_request_duration_seconds_sum{" << label << "} " << route.duration().sum()
+        << '\n';
+    out << "tether_request_duration_seconds_count{" << label << "} " << route.duration().count()
         << '\n';
   }
 

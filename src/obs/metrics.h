@@ -8,8 +8,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <memory>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tls/alerts.h"
@@ -62,32 +64,48 @@ struct GaugeSnapshot {
   int64_t server_certificate_not_after = 0;  // unix seconds
 };
 
+// The counters of one route. Lives as long as the GatewayMetrics that made it.
+class RouteMetrics {
+ public:
+  explicit RouteMetrics(std::string name) : name_(std::move(name)) {}
+
+  // Lock-free; a status outside 100..599 counts nowhere.
+  void request(int status, double seconds);
+  uint64_t requests(int status_class) const;
+
+  const std::string& name() const { return name_; }
+  const Histogram& duration() const { return duration_; }
+
+ private:
+  std::string name_;
+  std::array<std::atomic<uint64_t>, kStatusClasses> by_class_{};
+  Histogram duration_;
+};
+
 class GatewayMetrics {
  public:
-  explicit GatewayMetrics(std::vector<std::string> route_names);
+  explicit GatewayMetrics(const std::vector<std::string>& route_names);
 
   void handshake(tls::HandshakeReason reason);
   void connection_opened() { active_connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { active_connections_.fetch_sub(1, std::memory_order_relaxed); }
-  // `route_index` into the names given at construction; an unknown index counts nowhere.
-  void request(size_t route_index, int status, double seconds);
+
+  // The counters of the route called `name`, made on first use. Called when a route table is
+  // built (startup, reload), never per request: a route keeps its counters across reloads, and
+  // a route added by a reload gets its own.
+  RouteMetrics& route(std::string_view name);
 
   uint64_t handshakes(tls::HandshakeReason reason) const;
-  uint64_t requests(size_t route_index, int status_class) const;
   int64_t active_connections() const { return active_connections_.load(std::memory_order_relaxed); }
 
   std::string render_prometheus(const GaugeSnapshot& gauges) const;
 
  private:
-  struct RouteMetrics {
-    std::string name;
-    std::array<std::atomic<uint64_t>, kStatusClasses> by_class{};
-    Histogram duration;
-  };
-
   std::array<std::atomic<uint64_t>, kHandshakeReasons.size()> handshakes_{};
   std::atomic<int64_t> active_connections_{0};
-  std::vector<std::unique_ptr<RouteMetrics>> routes_;
+  // A deque never moves its elements, so references handed out stay valid as routes are added.
+  mutable std::mutex routes_mutex_;  // guards adding and listing, not the counters
+  std::deque<RouteMetrics> routes_;
 };
 
 }  // namespace tether::obs

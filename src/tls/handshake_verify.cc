@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include <optional>
+
 #include "pki/verify.h"
 #include "x509/inspect.h"
 #include "x509/openssl_error.h"
@@ -105,21 +107,29 @@ void record_alert(const SSL* ssl, int where, int ret) {
   if (out.alert_sent < 0) out.alert_sent = ret & 0xff;
 }
 
-// A failure that came before (or instead of) certificate verification, from the error queue.
-HandshakeReason classify_ssl_errors() {
+// The reason for one packed OpenSSL error, if it is an SSL-library one.
+std::optional<HandshakeReason> classify_ssl_error(unsigned long e) {
+  if (ERR_GET_LIB(e) != ERR_LIB_SSL) return std::nullopt;
+  switch (ERR_GET_REASON(e)) {
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_VERSION_TOO_LOW:
+    case SSL_R_WRONG_VERSION_NUMBER:
+      return HandshakeReason::protocol_version;
+    case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+      return HandshakeReason::certificate_required;
+    default:
+      return HandshakeReason::handshake_failure;
+  }
+}
+
+// A failure that came before (or instead of) certificate verification: from `first_error`
+// (Asio takes it off the queue) or else from the error queue.
+HandshakeReason classify_ssl_errors(unsigned long first_error) {
+  if (first_error != 0) {
+    if (auto reason = classify_ssl_error(first_error)) return *reason;
+  }
   for (unsigned long e = 0; (e = ERR_peek_error()) != 0;) {
-    if (ERR_GET_LIB(e) == ERR_LIB_SSL) {
-      switch (ERR_GET_REASON(e)) {
-        case SSL_R_UNSUPPORTED_PROTOCOL:
-        case SSL_R_VERSION_TOO_LOW:
-        case SSL_R_WRONG_VERSION_NUMBER:
-          return HandshakeReason::protocol_version;
-        case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
-          return HandshakeReason::certificate_required;
-        default:
-          return HandshakeReason::handshake_failure;
-      }
-    }
+    if (auto reason = classify_ssl_error(e)) return *reason;
     ERR_get_error();
   }
   return HandshakeReason::handshake_failure;
@@ -138,7 +148,7 @@ const HandshakeOutcome* handshake_outcome(const SSL* ssl) {
   return static_cast<const HandshakeOutcome*>(SSL_get_ex_data(ssl, outcome_index()));
 }
 
-const HandshakeOutcome& conclude_handshake(SSL* ssl, int rc) {
+const HandshakeOutcome& conclude_handshake(SSL* ssl, int rc, unsigned long first_error) {
   HandshakeOutcome& out = mutable_outcome(ssl);
   if (rc == 1 && !out.decided) {
     // Resumed: the chain was verified when the session was made, but identity and revocation
@@ -148,13 +158,18 @@ const HandshakeOutcome& conclude_handshake(SSL* ssl, int rc) {
     X509* leaf = SSL_get0_peer_certificate(ssl);
     if (policy == nullptr || leaf == nullptr) {
       reject(out, HandshakeReason::certificate_required, "no verified client certificate");
+    } else if (X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0) {
+      // A ticket may outlive the certificate it was issued for (RFC 8446 4.6.1 allows 7 days).
+      out.serial_hex = x509::serial_hex(leaf);
+      reject(out, HandshakeReason::expired,
+             "resumed session of certificate " + out.serial_hex + ", which has expired");
     } else {
       check_leaf(leaf, *policy, out);
     }
   }
   if (rc != 1 && (!out.decided || out.ok())) {
     // Also when the certificate passed but the handshake failed after it (client went away).
-    reject(out, classify_ssl_errors(), "");
+    reject(out, classify_ssl_errors(first_error), "");
   }
   std::string errors = x509::drain_openssl_errors();
   if (rc != 1 && !errors.empty()) {

@@ -55,9 +55,12 @@ const HandshakeOutcome* handshake_outcome(const SSL* ssl);
 
 // Call after SSL_accept / SSL_do_handshake returned `rc` (1 = done, else failed). Classifies
 // failures that happen before certificate verification (protocol_version,
-// certificate_required), re-checks identity and revocation on a resumed session (the verify
-// hook does not run then, RFC 8446 2.2), drains OpenSSL's error queue into `detail`, and
+// certificate_required), re-checks validity, identity and revocation on a resumed session (the
+// verify hook does not run then, RFC 8446 2.2), drains OpenSSL's error queue into `detail`, and
 // returns the final outcome. A rejected resumed session must be closed by the caller.
-const HandshakeOutcome& conclude_handshake(SSL* ssl, int rc);
+// `first_error` is the packed OpenSSL error that failed the handshake when the caller already
+// took it off the queue (Boost.Asio does: pass its error_code's value when the category is
+// asio's SSL category).
+const HandshakeOutcome& conclude_handshake(SSL* ssl, int rc, unsigned long first_error = 0);
 
 }  // namespace tether::tls

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/fs.h"
+#include "tls/session_binding.h"
 #include "x509/inspect.h"
 #include "x509/openssl_error.h"
 #include "x509/pem.h"
@@ -159,6 +160,7 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerC
 
   std::string sid_hex;
   TETHER_TRY(set_session_id_context(c, config, fingerprints, sid_hex));
+  TETHER_TRY(bind_sessions_to_server_name(c));
   return std::shared_ptr<const ServerContext>(new ServerContext(std::move(ctx), sid_hex));
 }
 

@@ -7,9 +7,7 @@ recorded AND the alert the client received; accepted ones assert the identity th
 
 The server's own certificate comes from a throwaway CA (made here) that only the clients trust.
 """
-import datetime
 import json
-import os
 import pathlib
 import queue
 import re
@@ -19,14 +17,11 @@ import subprocess
 import threading
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 import testpki
-from testpki import Bundle, ec_key, faketime_env, make_server_pki, write_key
-from tetherlib import PASSPHRASE, TOOLS_DIR, Tether
+from testpki import faketime_env, issue_with_tether_key, make_server_pki
+from tetherlib import TOOLS_DIR, Tether
 
 TENANT = "acme"
 READY_TIMEOUT = 20   # probe printing LISTENING
@@ -59,31 +54,6 @@ def connector(tether):
     return make_bundle(tether, "edge-1")
 
 
-def issue_with_tether_key(tether, tmp_path, cn, eku, uri):
-    """A leaf signed by the real issuing CA key, with the given CN / EKU / URI SAN."""
-    issuing = x509.load_pem_x509_certificate(tether.issuing_pem.read_bytes())
-    ca_key = serialization.load_pem_private_key(tether.issuing_key.read_bytes(), PASSPHRASE.encode())
-    key = ec_key()
-    now = datetime.datetime.utcnow()
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-            .issuer_name(issuing.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing.public_key()), critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri)]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    certs = tmp_path / "bundle" / "certs"
-    certs.mkdir(parents=True)
-    (certs / "connector.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + tether.issuing_pem.read_bytes())
-    write_key(certs / "connector-key.pem", key)
-    (certs / "ca.pem").write_bytes(tether.root_pem.read_bytes())
-    return Bundle(certs)
 
 
 # --- processes ---------------------------------------------------------------------------------

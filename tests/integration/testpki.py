@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tetherlib import split_pem
+from tetherlib import PASSPHRASE, split_pem
 
 
 def ec_key():
@@ -23,9 +23,10 @@ def write_key(path, key):
     os.chmod(path, 0o600)
 
 
-def make_server_pki(d, ca_common_name):
-    """A throwaway CA and a server certificate for localhost / 127.0.0.1, unrelated to tether:
-    server-ca.pem, server.pem, server-key.pem in `d`."""
+def make_server_pki(d, ca_common_name, dns_names=("localhost",)):
+    """A throwaway CA and a server certificate for `dns_names` and 127.0.0.1, unrelated to tether:
+    server-ca.pem, server.pem, server-key.pem in `d` (made if missing)."""
+    d.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.utcnow()
     ca_key, key = ec_key(), ec_key()
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_common_name)])
@@ -42,7 +43,7 @@ def make_server_pki(d, ca_common_name):
             .not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+            .add_extension(x509.SubjectAlternativeName([*(x509.DNSName(n) for n in dns_names),
                                                         x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                            critical=False)
             .sign(ca_key, hashes.SHA256()))
@@ -85,3 +86,30 @@ def faketime_env(offset):
     env.update(LD_PRELOAD=libs[0], FAKETIME=offset, FAKETIME_DONT_RESET="1",
                ASAN_OPTIONS=env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
     return env
+
+
+def issue_with_tether_key(tether, tmp_path, cn, eku, uri):
+    """A leaf signed by the real issuing CA key, with the given CN / EKU / URI SAN."""
+    issuing = x509.load_pem_x509_certificate(tether.issuing_pem.read_bytes())
+    ca_key = serialization.load_pem_private_key(tether.issuing_key.read_bytes(), PASSPHRASE.encode())
+    key = ec_key()
+    now = datetime.datetime.utcnow()
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(issuing.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing.public_key()), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    certs = tmp_path / "bundle" / "certs"
+    certs.mkdir(parents=True)
+    (certs / "connector.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + tether.issuing_pem.read_bytes())
+    write_key(certs / "connector-key.pem", key)
+    (certs / "ca.pem").write_bytes(tether.root_pem.read_bytes())
+    return Bundle(certs)

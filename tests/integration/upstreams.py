@@ -390,11 +390,13 @@ class WebSocketEchoServer:
 
 
 def websocket_echo_roundtrip(target, ssl_context=None, server_hostname=None, messages=("hello",),
-                             extra_headers=None, timeout=30, path="/"):
+                             extra_headers=None, timeout=30, path="/", connect_to=None):
     """Connects to `target` ("ws://h:p/path", "wss://h:p/path", "h:p" or (host, port); a bare
     host:port means wss when ssl_context is given, else ws), sends every message (str -> text
     frame, bytes -> binary frame) and returns the replies in order. `server_hostname` sets TLS SNI
-    and certificate name checking; extra_headers is a dict or list of (name, value). Raises
+    and certificate name checking; extra_headers is a dict or list of (name, value); connect_to,
+    a (host, port), is where the TCP connection goes when the URL names a host that does not
+    resolve (the URL's host is still sent as Host). Raises
     AssertionError if the whole exchange does not finish within `timeout` seconds."""
     websockets = _websockets()
     if isinstance(target, tuple):
@@ -406,6 +408,8 @@ def websocket_echo_roundtrip(target, ssl_context=None, server_hostname=None, mes
         kwargs["ssl"] = ssl_context if ssl_context is not None else ssl.create_default_context()
         if server_hostname is not None:
             kwargs["server_hostname"] = server_hostname
+    if connect_to is not None:
+        kwargs["host"], kwargs["port"] = connect_to
     if extra_headers:
         kwargs["extra_headers"] = list(extra_headers.items()) if isinstance(extra_headers, dict) else list(extra_headers)
 

@@ -29,14 +29,15 @@ TEST(GatewayMetrics, HandshakesAreCountedByReasonWithTheirAlert) {
 
 TEST(GatewayMetrics, RequestsByRouteAndStatusClassWithDurationHistogram) {
   GatewayMetrics m({"acme-api", "globex-ws"});
-  m.request(0, 200, 0.0007);
-  m.request(0, 403, 0.002);
-  m.request(1, 502, 2.0);
-  m.request(7, 200, 0.1);  // unknown route: counted nowhere
-  m.request(0, 99, 0.1);   // not an HTTP status: counted nowhere
-  EXPECT_EQ(m.requests(0, 2), 1u);
-  EXPECT_EQ(m.requests(0, 4), 1u);
-  EXPECT_EQ(m.requests(1, 5), 1u);
+  RouteMetrics& acme = m.route("acme-api");
+  RouteMetrics& globex = m.route("globex-ws");
+  acme.request(200, 0.0007);
+  acme.request(403, 0.002);
+  globex.request(502, 2.0);
+  acme.request(99, 0.1);  // not an HTTP status: counted nowhere
+  EXPECT_EQ(acme.requests(2), 1u);
+  EXPECT_EQ(acme.requests(4), 1u);
+  EXPECT_EQ(globex.requests(5), 1u);
   std::string text = m.render_prometheus({});
   EXPECT_TRUE(has_line(text, R"(tether_requests_total{route="acme-api",status="4xx"} 1)")) << text;
   EXPECT_TRUE(
@@ -53,6 +54,17 @@ TEST(GatewayMetrics, RequestsByRouteAndStatusClassWithDurationHistogram) {
       << text;
   EXPECT_TRUE(has_line(text, R"(tether_request_duration_seconds_count{route="acme-api"} 2)"))
       << text;
+}
+
+TEST(GatewayMetrics, ARouteKeepsItsCountersAndNewRoutesGetTheirOwn) {
+  GatewayMetrics m({"a"});
+  m.route("a").request(200, 0.001);
+  RouteMetrics& added = m.route("b");  // as a reload that adds route "b" does
+  added.request(500, 0.001);
+  EXPECT_EQ(&m.route("a"), &m.route("a"));
+  EXPECT_EQ(m.route("a").requests(2), 1u);
+  std::string text = m.render_prometheus({});
+  EXPECT_TRUE(has_line(text, R"(tether_requests_total{route="b",status="5xx"} 1)")) << text;
 }
 
 TEST(GatewayMetrics, GaugesComeFromTheSnapshot) {
@@ -80,14 +92,14 @@ TEST(GatewayMetrics, ConcurrentUpdatesAreNotLost) {
   auto work = [&] {
     for (int i = 0; i < kPerThread; ++i) {
       m.handshake(tls::HandshakeReason::ok);
-      m.request(0, 200, 0.001);
+      m.route("r").request(200, 0.001);
     }
   };
   std::thread a(work), b(work);
   a.join();
   b.join();
   EXPECT_EQ(m.handshakes(tls::HandshakeReason::ok), 2u * kPerThread);
-  EXPECT_EQ(m.requests(0, 2), 2u * kPerThread);
+  EXPECT_EQ(m.route("r").requests(2), 2u * kPerThread);
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+// tether gateway --config FILE.toml: runs the mTLS gateway in the foreground.
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+#include "gateway/gateway.h"
+
+namespace tether::cli {
+
+void add_gateway_command(CLI::App& app) {
+  auto* gateway = app.add_subcommand(
+      "gateway",
+      "run the mTLS gateway (JSON log lines on stdout; SIGHUP or a changed file reloads "
+      "certificates, trust and routes; SIGTERM stops)");
+  auto config = std::make_shared<std::string>();
+  gateway->add_option("--config", *config, "gateway configuration (see deploy/)")->required();
+  gateway->callback([config] {
+    // Returns only when stopped by a signal, or when it cannot start (exit 1, one line why).
+    must(gateway::run_gateway(*config));
+  });
+}
+
+}  // namespace tether::cli

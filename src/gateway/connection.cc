@@ -1,0 +1,173 @@
+#include "gateway/connection.h"
+
+#include <boost/asio/ssl/error.hpp>
+
+#include "gateway/http_proxy.h"
+#include "gateway/log_sink.h"
+#include "gateway/relay.h"
+#include "gateway/worker.h"
+#include "obs/access_log.h"
+
+namespace tether::gateway {
+
+namespace {
+
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::chrono::seconds kCloseNotifyTime{2};
+
+std::string endpoint_text(const tcp::socket& socket) {
+  error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return "";
+  auto address = ep.address();
+  std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+double millis_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// Counts the connection for max_connections and the active-connections gauge, until it ends.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(SharedState& shared) : shared_(shared) {
+    count_ = shared_.open_connections.fetch_add(1, std::memory_order_relaxed) + 1;
+    shared_.metrics.connection_opened();
+  }
+  ~ConnectionSlot() {
+    shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    shared_.metrics.connection_closed();
+  }
+  uint64_t count() const { return count_; }
+
+ private:
+  SharedState& shared_;
+  uint64_t count_;
+};
+
+// After a refused handshake OpenSSL has queued the alert and Asio has written it. Closing now,
+// with client bytes unread (a TLS 1.3 client may already be sending its request), would turn
+// into a TCP reset that can destroy the alert before the client reads it: stop sending, then
+// read until the client closes, for a bounded time.
+asio::awaitable<void> linger_close(beast::tcp_stream& tcp) {
+  error_code ec;
+  tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+  tcp.expires_after(kLingerTime);
+  char discard[4096];
+  size_t total = 0;
+  while (!ec && total < (64u << 10)) {
+    total += co_await tcp.async_read_some(asio::buffer(discard), ec_token(ec));
+  }
+  tcp.close();
+}
+
+void log_handshake(const ClientConnection& c, SSL* ssl, const tls::HandshakeOutcome& outcome,
+                   double duration_ms, std::string detail) {
+  obs::HandshakeLogEntry entry;
+  entry.time_ms = unix_millis();
+  entry.peer = c.peer;
+  entry.sni = c.sni;
+  entry.reason = outcome.reason;
+  entry.detail = std::move(detail);
+  if (outcome.identity) entry.identity = outcome.identity->common_name();
+  entry.serial = outcome.serial_hex;
+  entry.tls_version = SSL_get_version(ssl);
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) {
+    entry.cipher = SSL_CIPHER_get_name(cipher);
+  }
+  entry.duration_ms = duration_ms;
+  entry.resumed = SSL_session_reused(ssl) == 1;
+  write_log_line(obs::handshake_log_line(entry));
+}
+
+}  // namespace
+
+void ClientConnection::shut_down() {
+  error_code ignored;
+  auto& socket = beast::get_lowest_layer(stream).socket();
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.cancel(ignored);
+}
+
+asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t port) {
+  std::shared_ptr<const Snapshot> snapshot = worker.snapshot();
+  const LimitsConfig& limits = snapshot->config.limits;
+  ConnectionSlot slot(worker.shared());
+  std::string peer = endpoint_text(socket);
+  if (slot.count() > limits.max_connections) {
+    // Refused before TLS: the cheapest answer to a flood, and nothing to log per connection
+    // beyond this line.
+    log_event("connection_refused",
+              {{"peer", peer},
+               {"reason", "max_connections"},
+               {"detail", "limits.max_connections = " + std::to_string(limits.max_connections) +
+                              " connections are open"}});
+    co_return;
+  }
+  error_code nodelay_ec;
+  socket.set_option(tcp::no_delay(true), nodelay_ec);
+
+  auto ssl = snapshot->tls->new_ssl();
+  if (!ssl.ok()) {
+    log_event("connection_failed", {{"peer", peer}, {"error", ssl.error().message}});
+    co_return;
+  }
+  auto conn = std::make_shared<ClientConnection>(std::move(socket), ssl->release());
+  conn->snapshot = snapshot;
+  conn->peer = std::move(peer);
+  conn->port = port;
+  auto& tcp = beast::get_lowest_layer(conn->stream);
+  SSL* native = conn->stream.native_handle();
+
+  auto started = std::chrono::steady_clock::now();
+  tcp.expires_after(seconds(limits.handshake_timeout_s));
+  error_code ec;
+  co_await conn->stream.async_handshake(asio::ssl::stream_base::server, ec_token(ec));
+  double duration_ms = millis_since(started);
+  unsigned long ssl_error = ec && ec.category() == asio::error::get_ssl_category()
+                                ? static_cast<unsigned long>(ec.value())
+                                : 0;
+  const tls::HandshakeOutcome& outcome = tls::conclude_handshake(native, ec ? 0 : 1, ssl_error);
+  if (const char* name = SSL_get_servername(native, TLSEXT_NAMETYPE_host_name)) conn->sni = name;
+
+  std::string detail = outcome.detail;
+  if (ec == beast::error::timeout) {
+    detail = "no complete handshake within limits.handshake_timeout (" +
+             std::to_string(limits.handshake_timeout_s) + "s)";
+  } else if (ec && detail.empty()) {
+    detail = ec.message();
+  }
+  log_handshake(*conn, native, outcome, duration_ms, std::move(detail));
+  worker.shared().metrics.handshake(outcome.reason);
+  if (!outcome.ok()) {
+    if (ec != beast::error::timeout) co_await linger_close(tcp);
+    co_return;
+  }
+  conn->identity = *outcome.identity;
+  conn->serial_hex = outcome.serial_hex;
+  conn->fingerprint_sha256 = outcome.fingerprint_sha256;
+
+  // Registered before the revocation re-check: a revocation applied between the handshake's
+  // check and this line either finds the connection in the registry or is seen right here.
+  std::weak_ptr<ClientConnection> weak = conn;
+  auto handle = worker.live().add(conn->serial_hex, [weak] {
+    if (auto c = weak.lock()) c->shut_down();
+  });
+  if (!worker.shared().revocation.is_revoked(conn->serial_hex)) {
+    if (const Route* route = match_tcp_route(snapshot->routes, port)) {
+      co_await serve_tcp(worker, *conn, *route);
+    } else {
+      co_await serve_http(worker, *conn);
+    }
+  }
+  worker.live().remove(handle);
+
+  // close_notify (RFC 8446 6.1), waiting briefly for the client's.
+  tcp.expires_after(kCloseNotifyTime);
+  co_await conn->stream.async_shutdown(ec_token(ec));
+  tcp.close();
+}
+
+}  // namespace tether::gateway

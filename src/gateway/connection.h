@@ -1,0 +1,37 @@
+// One client connection from accept to close: the mTLS handshake and its log line, then the
+// HTTP, WebSocket or TCP proxying its listener port calls for.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "gateway/net.h"
+#include "gateway/snapshot.h"
+#include "pki/identity.h"
+
+namespace tether::gateway {
+
+class Worker;
+
+// A client whose certificate passed every check.
+struct ClientConnection {
+  ClientConnection(tcp::socket socket, SSL* ssl)
+      : stream(beast::tcp_stream(std::move(socket)), ssl) {}
+
+  TlsStream stream;
+  std::shared_ptr<const Snapshot> snapshot;  // the rules it was accepted under
+  std::string peer;                          // "127.0.0.1:53412"
+  std::string sni;                           // "" when the client sent none
+  uint16_t port = 0;                         // listener port
+  pki::Identity identity;
+  std::string serial_hex;
+  std::string fingerprint_sha256;
+
+  // Ends the connection from outside its coroutine (revocation): every pending operation
+  // completes with an error and the coroutine unwinds.
+  void shut_down();
+};
+
+asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t port);
+
+}  // namespace tether::gateway

@@ -1,0 +1,35 @@
+// The header rewriting of a proxied request and its response (RFC 9110 7.6.1): hop-by-hop
+// fields are dropped in both directions, and the identity headers the upstream trusts are set
+// by the gateway alone.
+#pragma once
+
+#include <boost/beast/http/fields.hpp>
+#include <string>
+#include <string_view>
+
+#include "pki/identity.h"
+
+namespace tether::gateway {
+
+namespace http = boost::beast::http;
+
+struct ForwardedFor {
+  const pki::Identity& identity;
+  std::string_view fingerprint_sha256;  // of the client certificate, lowercase hex
+  std::string_view client_address;      // peer IP, for X-Forwarded-For
+};
+
+// Identity headers set upstream. Any header starting with "X-Tether-" that a client sent is
+// removed first (not only these three), so no header of that family can be forged.
+inline constexpr std::string_view kIdentityHeader = "X-Tether-Identity";
+inline constexpr std::string_view kTenantHeader = "X-Tether-Tenant";
+inline constexpr std::string_view kCertSha256Header = "X-Tether-Cert-Sha256";
+
+// Rewrites a client request's fields for the upstream. With `upgrade` (a WebSocket handshake),
+// Connection: Upgrade and Upgrade are kept, since the upstream must see them.
+void rewrite_request_fields(http::fields& fields, const ForwardedFor& from, bool upgrade);
+
+// Drops the upstream response's hop-by-hop fields (except for a 101 upgrade).
+void rewrite_response_fields(http::fields& fields, bool upgrade);
+
+}  // namespace tether::gateway

@@ -1,0 +1,348 @@
+#include "gateway/http_proxy.h"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <optional>
+
+#include "gateway/connection.h"
+#include "gateway/forward_headers.h"
+#include "gateway/log_sink.h"
+#include "gateway/relay.h"
+#include "gateway/request_decision.h"
+#include "gateway/upstream.h"
+#include "gateway/worker.h"
+#include "obs/access_log.h"
+
+namespace tether::gateway {
+
+namespace {
+
+namespace http = beast::http;
+using Clock = std::chrono::steady_clock;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+constexpr uint32_t kMaxResponseHeaderBytes = 64 << 10;
+
+// What one request came to, for its log line and the keep-alive decision.
+struct Exchange {
+  obs::RequestLogEntry log;
+  const Route* route = nullptr;
+  bool keep_alive = false;
+};
+
+bool timed_out(const error_code& ec) {
+  return ec == beast::error::timeout;
+}
+
+bool idempotent(http::verb method) {
+  switch (method) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::put:
+    case http::verb::delete_:
+    case http::verb::options:
+    case http::verb::trace:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string client_ip(const std::string& peer) {
+  size_t colon = peer.rfind(':');
+  std::string host = colon == std::string::npos ? peer : peer.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return host;
+}
+
+// A response the gateway makes itself: a JSON body saying what was wrong.
+asio::awaitable<error_code> answer(ClientConnection& c, int status, std::string body,
+                                   unsigned version, bool keep_alive, Exchange& x) {
+  Response res{static_cast<http::status>(status), version};
+  res.set(http::field::server, "tether");
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  x.log.status = status;
+  x.log.bytes_out = res.body().size();
+  x.keep_alive = keep_alive;
+  beast::get_lowest_layer(c.stream).expires_after(
+      seconds(c.snapshot->config.limits.idle_timeout_s));
+  error_code ec;
+  co_await http::async_write(c.stream, res, ec_token(ec));
+  co_return ec;
+}
+
+std::string error_body(std::string_view error, std::string_view reason) {
+  RequestDecision d;
+  d.error = error;
+  d.reason = reason;
+  return refusal_body(d);
+}
+
+// Sends the request on a pooled or new upstream connection and reads the whole response.
+// A pooled connection the upstream closed meanwhile is retried once on a fresh one, for
+// idempotent methods (RFC 9110 9.2.2), as nginx and Envoy do.
+asio::awaitable<std::optional<Response>> exchange_with_upstream(Worker& worker, const Route& route,
+                                                                Request& req, Exchange& x,
+                                                                int& failure_status) {
+  const LimitsConfig& limits = worker.snapshot()->config.limits;
+  const std::string key = upstream_key(route);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::optional<beast::tcp_stream> pooled = worker.pool().take(key);
+    bool reused = pooled.has_value();
+    beast::tcp_stream upstream = reused ? std::move(*pooled) : beast::tcp_stream(worker.io());
+    error_code ec;
+    if (!reused) {
+      ec = co_await connect_upstream(upstream, route, seconds(limits.upstream_timeout_s));
+      if (ec) {
+        failure_status = timed_out(ec) ? 504 : 502;
+        x.log.detail =
+            "cannot connect to upstream " + key + ": " +
+            (timed_out(ec) ? "no connection within limits.upstream_timeout" : ec.message());
+        co_return std::nullopt;
+      }
+    }
+    upstream.expires_after(seconds(limits.upstream_timeout_s));
+    co_await http::async_write(upstream, req, ec_token(ec));
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(kMaxResponseHeaderBytes);
+    parser.body_limit(limits.max_body_bytes);
+    if (req.method() == http::verb::head) parser.skip(true);
+    if (!ec) co_await http::async_read(upstream, buffer, parser, ec_token(ec));
+    if (ec) {
+      bool nothing_received = !parser.got_some();
+      if (reused && nothing_received && !timed_out(ec) && idempotent(req.method())) continue;
+      failure_status = timed_out(ec) ? 504 : 502;
+      x.log.detail = "upstream " + key + ": " +
+                     (timed_out(ec) ? std::string("no response within limits.upstream_timeout (") +
+                                          std::to_string(limits.upstream_timeout_s) + "s)"
+                                    : ec.message());
+      co_return std::nullopt;
+    }
+    Response res = parser.release();
+    if (res.keep_alive() && buffer.size() == 0) {
+      worker.pool().give_back(key, std::move(upstream));
+    } else {
+      upstream.close();
+    }
+    co_return res;
+  }
+  failure_status = 502;
+  x.log.detail = "upstream " + key + " closed two connections before answering";
+  co_return std::nullopt;
+}
+
+asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Route& route,
+                                 Request req, Exchange& x) {
+  bool client_keep_alive = req.keep_alive();
+  unsigned version = req.version();
+  http::verb method = req.method();
+  rewrite_request_fields(req.base(),
+                         ForwardedFor{c.identity, c.fingerprint_sha256, client_ip(c.peer)},
+                         /*upgrade=*/false);
+  req.version(11);
+  req.keep_alive(true);
+  req.prepare_payload();
+  int failure_status = 502;
+  std::optional<Response> res =
+      co_await exchange_with_upstream(worker, route, req, x, failure_status);
+  if (!res) {
+    co_await answer(
+        c, failure_status,
+        error_body(failure_status == 504 ? "upstream_timeout" : "bad_gateway", x.log.detail),
+        version, client_keep_alive, x);
+    co_return;
+  }
+  rewrite_response_fields(res->base(), /*upgrade=*/false);
+  res->version(version);
+  res->keep_alive(client_keep_alive);
+  if (method != http::verb::head) res->prepare_payload();
+  x.log.status = res->result_int();
+  x.log.bytes_out = res->body().size();
+  x.keep_alive = client_keep_alive;
+  beast::get_lowest_layer(c.stream).expires_after(
+      seconds(c.snapshot->config.limits.idle_timeout_s));
+  error_code ec;
+  co_await http::async_write(c.stream, *res, ec_token(ec));
+  if (ec) x.keep_alive = false;
+}
+
+// The WebSocket handshake goes to a dedicated upstream connection (never pooled: it becomes a
+// tunnel). On 101 both sides are relayed raw until either closes.
+asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const Route& route,
+                                      Request req, beast::flat_buffer& client_buffer, Exchange& x) {
+  const LimitsConfig& limits = c.snapshot->config.limits;
+  x.keep_alive = false;
+  unsigned version = req.version();
+  rewrite_request_fields(req.base(),
+                         ForwardedFor{c.identity, c.fingerprint_sha256, client_ip(c.peer)},
+                         /*upgrade=*/true);
+  beast::tcp_stream upstream(worker.io());
+  error_code ec = co_await connect_upstream(upstream, route, seconds(limits.upstream_timeout_s));
+  beast::flat_buffer upstream_buffer;
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(kMaxResponseHeaderBytes);
+  parser.body_limit(limits.max_body_bytes);
+  if (!ec) {
+    upstream.expires_after(seconds(limits.upstream_timeout_s));
+    co_await http::async_write(upstream, req, ec_token(ec));
+  }
+  if (!ec) co_await http::async_read_header(upstream, upstream_buffer, parser, ec_token(ec));
+  if (!ec && parser.get().result() != http::status::switching_protocols && !parser.is_done()) {
+    co_await http::async_read(upstream, upstream_buffer, parser, ec_token(ec));
+  }
+  if (ec) {
+    int status = timed_out(ec) ? 504 : 502;
+    x.log.detail = "upstream " + upstream_key(route) + ": " + ec.message();
+    co_await answer(c, status,
+                    error_body(status == 504 ? "upstream_timeout" : "bad_gateway", x.log.detail),
+                    version, false, x);
+    co_return;
+  }
+  Response res = parser.release();
+  bool upgraded = res.result() == http::status::switching_protocols;
+  rewrite_response_fields(res.base(), upgraded);
+  x.log.status = res.result_int();
+  beast::get_lowest_layer(c.stream).expires_after(seconds(limits.idle_timeout_s));
+  if (!upgraded) {
+    // The upstream refused the upgrade: pass its answer on, then close.
+    res.keep_alive(false);
+    res.prepare_payload();
+    x.log.bytes_out = res.body().size();
+    co_await http::async_write(c.stream, res, ec_token(ec));
+    co_return;
+  }
+  http::response<http::empty_body> switching;
+  switching.base() = std::move(res.base());
+  switching.version(version);
+  http::response_serializer<http::empty_body> serializer(switching);
+  co_await http::async_write_header(c.stream, serializer, ec_token(ec));
+  if (ec) co_return;
+  RelayBytes bytes = co_await relay(c.stream, upstream, client_buffer, upstream_buffer,
+                                    seconds(limits.idle_timeout_s));
+  x.log.bytes_in += bytes.from_client;
+  x.log.bytes_out += bytes.from_upstream;
+}
+
+// One request, from parsed head to response written.
+asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c,
+                                     http::request_parser<http::string_body>& parser,
+                                     beast::flat_buffer& buffer, Exchange& x) {
+  const Snapshot& snapshot = *c.snapshot;
+  const LimitsConfig& limits = snapshot.config.limits;
+  auto& head = parser.get();
+  x.log.method = std::string(head.method_string());
+  x.log.path = std::string(head.target().substr(0, head.target().find('?')));
+  RequestHead request_head{head.target(), head[http::field::host], head.count(http::field::host),
+                           c.sni, c.port};
+  RequestDecision decision = decide_request(snapshot.routes, request_head, c.identity);
+  x.route = decision.route;
+  if (!decision.proxy()) {
+    x.log.detail = decision.reason;
+    // The body of a refused request is never read; keep the connection only if it has none.
+    bool keep = head.keep_alive() && parser.is_done() && decision.status != 400;
+    co_await answer(c, decision.status, refusal_body(decision), head.version(), keep, x);
+    co_return;
+  }
+  const Route& route = *decision.route;
+  bool upgrade = route.protocol == Protocol::websocket && beast::websocket::is_upgrade(head);
+
+  if (!parser.is_done()) {
+    error_code ec;
+    if (beast::iequals(head[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> go_on{http::status::continue_, head.version()};
+      co_await http::async_write(c.stream, go_on, ec_token(ec));
+    }
+    beast::get_lowest_layer(c.stream).expires_after(seconds(limits.idle_timeout_s));
+    if (!ec) co_await http::async_read(c.stream, buffer, parser, ec_token(ec));
+    if (ec == http::error::body_limit) {
+      x.log.detail =
+          "request body over limits.max_body_bytes (" + std::to_string(limits.max_body_bytes) + ")";
+      co_await answer(c, 413, error_body("body_too_large", x.log.detail), head.version(), false, x);
+      co_return;
+    }
+    if (ec) {
+      x.log.status = 400;
+      x.log.detail = "reading the request body: " + ec.message();
+      x.keep_alive = false;
+      co_return;
+    }
+  }
+  Request req = parser.release();
+  x.log.bytes_in = req.body().size();
+  if (upgrade) {
+    co_await proxy_websocket(worker, c, route, std::move(req), buffer, x);
+  } else {
+    co_await proxy_http(worker, c, route, std::move(req), x);
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
+  const LimitsConfig& limits = c.snapshot->config.limits;
+  auto& tcp = beast::get_lowest_layer(c.stream);
+  beast::flat_buffer buffer;
+  for (bool first = true;; first = false) {
+    error_code ec;
+    if (!first && buffer.size() == 0) {
+      // Between requests the idle timeout applies; the header timeout starts with the first
+      // byte of the next request.
+      tcp.expires_after(seconds(limits.idle_timeout_s));
+      size_t n = co_await c.stream.async_read_some(buffer.prepare(4096), ec_token(ec));
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+    tcp.expires_after(seconds(limits.header_timeout_s));
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(limits.max_header_bytes);
+    parser.body_limit(limits.max_body_bytes);
+    co_await http::async_read_header(c.stream, buffer, parser, ec_token(ec));
+
+    Exchange x;
+    x.log.time_ms = unix_millis();
+    x.log.peer = c.peer;
+    x.log.identity = c.identity.common_name();
+    auto started = Clock::now();
+    if (ec == http::error::end_of_stream || ec == asio::ssl::error::stream_truncated ||
+        ec == asio::error::operation_aborted || ec == asio::error::eof ||
+        (ec && !parser.got_some())) {
+      co_return;  // closed, revoked, or idle before sending anything: nothing to answer
+    }
+    if (timed_out(ec)) {
+      // Slowloris: headers still incomplete. Logged, and the connection is closed unanswered
+      // (as nginx does), since the client is not reading anyway.
+      x.log.status = 408;
+      x.log.detail = "request headers incomplete after limits.header_timeout (" +
+                     std::to_string(limits.header_timeout_s) + "s)";
+      write_log_line(obs::request_log_line(x.log));
+      co_return;
+    }
+    if (ec == http::error::header_limit) {
+      x.log.detail = "request headers over limits.max_header_bytes (" +
+                     std::to_string(limits.max_header_bytes) + ")";
+      co_await answer(c, 431, error_body("headers_too_large", x.log.detail), 11, false, x);
+    } else if (ec) {
+      x.log.detail = "malformed request: " + ec.message();
+      co_await answer(c, 400, error_body("bad_request", x.log.detail), 11, false, x);
+    } else {
+      co_await handle_request(worker, c, parser, buffer, x);
+    }
+    x.log.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    if (x.route != nullptr) {
+      c.snapshot->metrics_for(*x.route).request(x.log.status, x.log.duration_ms / 1000);
+    }
+    if (x.route != nullptr) x.log.route = x.route->name;
+    write_log_line(obs::request_log_line(x.log));
+    if (!x.keep_alive) co_return;
+  }
+}
+
+}  // namespace tether::gateway

@@ -1,0 +1,46 @@
+// What the gateway does with one HTTP request, decided from its head alone before any body is
+// read: which route, or which refusal. Pure, so every rule is unit-tested without sockets.
+//
+// Order matters for tenant isolation:
+//  1. the route is chosen by the TLS server name when the client sent one (the name its
+//     session was made for), else by the Host header;
+//  2. the route's allow rules decide (403, default deny): a tenant's identity never reaches
+//     another tenant's route, whichever names it sends;
+//  3. a Host that names another host than the SNI is refused (421, RFC 9110 15.5.20), so an
+//     allowed connection cannot be pointed at another virtual host either.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gateway/route.h"
+#include "pki/identity.h"
+
+namespace tether::gateway {
+
+struct RequestHead {
+  std::string_view target;  // request-target as received
+  std::string_view host;    // the Host header ("" when absent)
+  size_t host_count = 1;    // how many Host headers arrived
+  std::string_view sni;     // TLS server name ("" when none was sent)
+  uint16_t port = 0;        // listener port the connection came in on
+};
+
+struct RequestDecision {
+  int status = 0;                // 0: proxy to `route`; else answer this status
+  const Route* route = nullptr;  // set when a route matched (also on 403 / 421)
+  std::string error;             // token for the JSON body and the log: "forbidden", ...
+  std::string reason;            // sentence naming the offending value
+  std::string rule;              // the allow rule that matched, or "default-deny" on 403
+
+  bool proxy() const { return status == 0; }
+};
+
+RequestDecision decide_request(const RouteTable& routes, const RequestHead& head,
+                               const pki::Identity& identity);
+
+// The JSON body of a refusal: {"error", "reason", "route"?, "rule"?}.
+std::string refusal_body(const RequestDecision& decision);
+
+}  // namespace tether::gateway

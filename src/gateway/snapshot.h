@@ -1,0 +1,51 @@
+// Everything a connection needs to serve, built from one config and read-only after: the TLS
+// context, the route table and the routes' counters.
+//
+// A reload builds a whole new Snapshot off the serving threads and hands it to every event loop;
+// a connection keeps the snapshot it was accepted under until it closes, so a reload never
+// changes the rules under a request in flight.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "gateway/config.h"
+#include "gateway/route.h"
+#include "obs/metrics.h"
+#include "tls/server_context.h"
+
+namespace tether::gateway {
+
+struct Snapshot {
+  Config config;
+  RouteTable routes;
+  std::vector<obs::RouteMetrics*> route_metrics;  // parallel to routes.routes()
+  std::shared_ptr<const tls::ServerContext> tls;
+  int64_t server_cert_not_after = 0;  // unix seconds
+
+  obs::RouteMetrics& metrics_for(const Route& route) const {
+    return *route_metrics[static_cast<size_t>(&route - routes.routes().data())];
+  }
+};
+
+// Reads and parses the config file (see parse_config).
+Result<Config> read_config_file(const std::string& path);
+
+// Builds the TLS context (opening the certificate, key and trust files) and the route table.
+// Errors name the file or setting at fault.
+Result<std::shared_ptr<const Snapshot>> build_snapshot(
+    Config config, std::shared_ptr<const tls::RevocationSet> revocation,
+    obs::GatewayMetrics& metrics);
+
+// The listener ports a config asks for besides listener.port: those of routes with a port.
+std::vector<uint16_t> extra_listener_ports(const Config& config);
+
+// A reload may change certificates, trust, routes and limits; what needs sockets or threads
+// rebuilt (addresses, ports, workers, the store) needs a restart. Errc::invalid_argument names
+// the setting that changed.
+Status check_reloadable(const Config& running, const Config& next);
+
+}  // namespace tether::gateway

@@ -1,0 +1,47 @@
+// Connections to upstreams: opening them with a deadline, and keeping idle keep-alive ones for
+// reuse. One pool per event loop, used only on its thread: no lock, and a pooled connection is
+// always reused on the loop that owns its socket.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "gateway/net.h"
+#include "gateway/route.h"
+
+namespace tether::gateway {
+
+// Connects `stream` to the route's upstream, within `timeout` (beast::error::timeout when it
+// runs out). IP literals are connected to directly; names are resolved first.
+asio::awaitable<error_code> connect_upstream(beast::tcp_stream& stream, const Route& route,
+                                             std::chrono::seconds timeout);
+
+// "host:port" of a route's upstream: the pool key.
+std::string upstream_key(const Route& route);
+
+class UpstreamPool {
+ public:
+  // At most this many idle connections per upstream, each kept at most kMaxIdle.
+  static constexpr size_t kMaxIdlePerUpstream = 64;
+  static constexpr std::chrono::seconds kMaxIdle{30};
+
+  // An idle connection to `key` that the upstream has not closed, if there is one.
+  std::optional<beast::tcp_stream> take(const std::string& key);
+  // Keeps a connection whose last response left it reusable.
+  void give_back(const std::string& key, beast::tcp_stream stream);
+
+  size_t idle_count() const;
+
+ private:
+  struct Idle {
+    beast::tcp_stream stream;
+    std::chrono::steady_clock::time_point since;
+  };
+  // A deque: beast streams can be moved from but not assigned to.
+  std::unordered_map<std::string, std::deque<Idle>> idle_;
+};
+
+}  // namespace tether::gateway

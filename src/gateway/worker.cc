@@ -1,0 +1,99 @@
+#include "gateway/worker.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "gateway/connection.h"
+#include "gateway/log_sink.h"
+
+namespace tether::gateway {
+
+namespace {
+// Linux's SO_REUSEPORT: each worker has its own accept queue for the same port, and the kernel
+// spreads new connections across them, so workers never contend on one acceptor.
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+}  // namespace
+
+Worker::Worker(size_t index, SharedState& shared, std::shared_ptr<const Snapshot> snapshot)
+    : index_(index), shared_(shared), snapshot_(std::move(snapshot)) {}
+
+Worker::~Worker() {
+  stop();
+}
+
+Result<uint16_t> Worker::listen(const std::string& address, uint16_t port) {
+  error_code ec;
+  auto ip = asio::ip::make_address(address, ec);
+  if (ec) {
+    return make_error(Errc::invalid_argument,
+                      "listener address '" + address + "' is not an IP address: " + ec.message());
+  }
+  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  tcp::endpoint endpoint(ip, port);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->set_option(reuse_port(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(Errc::io_error, "cannot listen on " + address + ":" + std::to_string(port) +
+                                          ": " + ec.message());
+  }
+  uint16_t bound = acceptor->local_endpoint().port();
+  acceptors_.push_back(std::move(acceptor));
+  ports_.push_back(bound);
+  return bound;
+}
+
+void Worker::start() {
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::co_spawn(io_, accept_loop(*acceptors_[i], ports_[i]), asio::detached);
+  }
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  io_.stop();
+  thread_.join();
+}
+
+void Worker::post_snapshot(std::shared_ptr<const Snapshot> snapshot) {
+  asio::post(io_,
+             [this, snapshot = std::move(snapshot)]() mutable { snapshot_ = std::move(snapshot); });
+}
+
+void Worker::post_close_serials(std::vector<std::string> serials) {
+  asio::post(io_, [this, serials = std::move(serials)] {
+    size_t closed = live_.close_serials(serials);
+    if (closed == 0) return;
+    boost::json::array list;
+    for (const auto& s : serials) list.emplace_back(s);
+    log_event("connections_closed", {{"reason", "revoked"},
+                                     {"count", closed},
+                                     {"serials", std::move(list)},
+                                     {"worker", index_}});
+  });
+}
+
+asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, uint16_t port) {
+  for (;;) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(ec_token(ec));
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // EMFILE and friends: say so, and back off briefly instead of spinning.
+      log_event("accept_failed", {{"port", port}, {"error", ec.message()}});
+      asio::steady_timer pause(io_, std::chrono::milliseconds(50));
+      co_await pause.async_wait(ec_token(ec));
+      continue;
+    }
+    asio::co_spawn(io_, serve_client(*this, std::move(socket), port), asio::detached);
+  }
+}
+
+}  // namespace tether::gateway

@@ -1,0 +1,75 @@
+// One event loop: a thread, its io_context, its own SO_REUSEPORT acceptors, and the state its
+// connections share without locks (current snapshot, live connections, upstream pool).
+//
+// Other threads talk to a worker only by posting to its io_context (post_snapshot,
+// post_close_serials), so everything below `Thread-local state` is touched by one thread.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/error.h"
+#include "gateway/live_connections.h"
+#include "gateway/net.h"
+#include "gateway/snapshot.h"
+#include "gateway/upstream.h"
+#include "obs/metrics.h"
+#include "tls/handshake_verify.h"
+
+namespace tether::gateway {
+
+// What every worker reads: owned by the Gateway, outliving the workers.
+struct SharedState {
+  obs::GatewayMetrics& metrics;
+  const tls::RevocationSet& revocation;
+  std::atomic<uint64_t> open_connections{0};  // for limits.max_connections
+};
+
+class Worker {
+ public:
+  Worker(size_t index, SharedState& shared, std::shared_ptr<const Snapshot> snapshot);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Opens an acceptor on address:port with SO_REUSEPORT (port 0: the kernel picks) and returns
+  // the port it got. Call before start().
+  Result<uint16_t> listen(const std::string& address, uint16_t port);
+
+  void start();
+  // Stops accepting and ends the loop; open connections are dropped. Joins the thread.
+  void stop();
+
+  // From any thread.
+  void post_snapshot(std::shared_ptr<const Snapshot> snapshot);
+  void post_close_serials(std::vector<std::string> serials);
+
+  size_t index() const { return index_; }
+  asio::io_context& io() { return io_; }
+  SharedState& shared() { return shared_; }
+
+  // Thread-local state: only from coroutines running on this worker.
+  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
+  LiveConnections& live() { return live_; }
+  UpstreamPool& pool() { return pool_; }
+
+ private:
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, uint16_t port);
+
+  size_t index_;
+  SharedState& shared_;
+  asio::io_context io_{1};  // one thread: the hint lets Asio skip internal locking
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::vector<uint16_t> ports_;
+  std::thread thread_;
+
+  std::shared_ptr<const Snapshot> snapshot_;
+  LiveConnections live_;
+  UpstreamPool pool_;
+};
+
+}  // namespace tether::gateway
