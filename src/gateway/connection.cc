@@ -1,6 +1,7 @@
 #include "gateway/connection.h"
 
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "gateway/http_proxy.h"
 #include "gateway/log_sink.h"
@@ -51,16 +52,21 @@ class ConnectionSlot {
 // with client bytes unread (a TLS 1.3 client may already be sending its request), would turn
 // into a TCP reset that can destroy the alert before the client reads it: stop sending, then
 // read until the client closes, for a bounded time.
-asio::awaitable<void> linger_close(beast::tcp_stream& tcp) {
+asio::awaitable<void> linger_close(tcp::socket& socket) {
   error_code ec;
-  tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
-  tcp.expires_after(kLingerTime);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  asio::steady_timer limit(socket.get_executor(), kLingerTime);
+  limit.async_wait([&socket](error_code timer_ec) {
+    error_code ignored;
+    if (!timer_ec) socket.cancel(ignored);
+  });
   char discard[4096];
   size_t total = 0;
   while (!ec && total < (64u << 10)) {
-    total += co_await tcp.async_read_some(asio::buffer(discard), ec_token(ec));
+    total += co_await socket.async_read_some(asio::buffer(discard), ec_token(ec));
   }
-  tcp.close();
+  limit.cancel();
+  socket.close(ec);
 }
 
 void log_handshake(const ClientConnection& c, SSL* ssl, const tls::HandshakeOutcome& outcome,
@@ -83,13 +89,6 @@ void log_handshake(const ClientConnection& c, SSL* ssl, const tls::HandshakeOutc
 }
 
 }  // namespace
-
-void ClientConnection::shut_down() {
-  error_code ignored;
-  auto& socket = beast::get_lowest_layer(stream).socket();
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
-  socket.cancel(ignored);
-}
 
 asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t port) {
   std::shared_ptr<const Snapshot> snapshot = worker.snapshot();
@@ -114,17 +113,16 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
     log_event("connection_failed", {{"peer", peer}, {"error", ssl.error().message}});
     co_return;
   }
-  auto conn = std::make_shared<ClientConnection>(std::move(socket), ssl->release());
+  auto conn = std::make_shared<ClientConnection>(std::move(socket), std::move(ssl).value());
   conn->snapshot = snapshot;
   conn->peer = std::move(peer);
   conn->port = port;
-  auto& tcp = beast::get_lowest_layer(conn->stream);
   SSL* native = conn->stream.native_handle();
 
   auto started = std::chrono::steady_clock::now();
-  tcp.expires_after(seconds(limits.handshake_timeout_s));
+  conn->stream.expires_after(seconds(limits.handshake_timeout_s));
   error_code ec;
-  co_await conn->stream.async_handshake(asio::ssl::stream_base::server, ec_token(ec));
+  co_await conn->stream.async_handshake(ec_token(ec));
   double duration_ms = millis_since(started);
   unsigned long ssl_error = ec && ec.category() == asio::error::get_ssl_category()
                                 ? static_cast<unsigned long>(ec.value())
@@ -142,7 +140,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   log_handshake(*conn, native, outcome, duration_ms, std::move(detail));
   worker.shared().metrics.handshake(outcome.reason);
   if (!outcome.ok()) {
-    if (ec != beast::error::timeout) co_await linger_close(tcp);
+    if (ec != beast::error::timeout) co_await linger_close(conn->stream.socket());
     co_return;
   }
   conn->identity = *outcome.identity;
@@ -153,7 +151,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   // check and this line either finds the connection in the registry or is seen right here.
   std::weak_ptr<ClientConnection> weak = conn;
   auto handle = worker.live().add(conn->serial_hex, [weak] {
-    if (auto c = weak.lock()) c->shut_down();
+    if (auto c = weak.lock()) c->stream.shut_down();
   });
   if (!worker.shared().revocation.is_revoked(conn->serial_hex)) {
     if (const Route* route = match_tcp_route(snapshot->routes, port)) {
@@ -164,10 +162,9 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   }
   worker.live().remove(handle);
 
-  // close_notify (RFC 8446 6.1), waiting briefly for the client's.
-  tcp.expires_after(kCloseNotifyTime);
+  // close_notify (RFC 8446 6.1), then close.
+  conn->stream.expires_after(kCloseNotifyTime);
   co_await conn->stream.async_shutdown(ec_token(ec));
-  tcp.close();
 }
 
 }  // namespace tether::gateway

@@ -7,6 +7,7 @@
 
 #include "gateway/net.h"
 #include "gateway/snapshot.h"
+#include "gateway/tls_stream.h"
 #include "pki/identity.h"
 
 namespace tether::gateway {
@@ -15,8 +16,8 @@ class Worker;
 
 // A client whose certificate passed every check.
 struct ClientConnection {
-  ClientConnection(tcp::socket socket, SSL* ssl)
-      : stream(beast::tcp_stream(std::move(socket)), ssl) {}
+  ClientConnection(tcp::socket socket, x509::SslPtr ssl)
+      : stream(std::move(socket), std::move(ssl)) {}
 
   TlsStream stream;
   std::shared_ptr<const Snapshot> snapshot;  // the rules it was accepted under
@@ -26,10 +27,6 @@ struct ClientConnection {
   pki::Identity identity;
   std::string serial_hex;
   std::string fingerprint_sha256;
-
-  // Ends the connection from outside its coroutine (revocation): every pending operation
-  // completes with an error and the coroutine unwinds.
-  void shut_down();
 };
 
 asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t port);

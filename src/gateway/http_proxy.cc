@@ -71,8 +71,7 @@ asio::awaitable<error_code> answer(ClientConnection& c, int status, std::string 
   x.log.status = status;
   x.log.bytes_out = res.body().size();
   x.keep_alive = keep_alive;
-  beast::get_lowest_layer(c.stream).expires_after(
-      seconds(c.snapshot->config.limits.idle_timeout_s));
+  c.stream.expires_after(seconds(c.snapshot->config.limits.idle_timeout_s));
   error_code ec;
   co_await http::async_write(c.stream, res, ec_token(ec));
   co_return ec;
@@ -167,8 +166,7 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   x.log.status = res->result_int();
   x.log.bytes_out = res->body().size();
   x.keep_alive = client_keep_alive;
-  beast::get_lowest_layer(c.stream).expires_after(
-      seconds(c.snapshot->config.limits.idle_timeout_s));
+  c.stream.expires_after(seconds(c.snapshot->config.limits.idle_timeout_s));
   error_code ec;
   co_await http::async_write(c.stream, *res, ec_token(ec));
   if (ec) x.keep_alive = false;
@@ -210,7 +208,7 @@ asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const
   bool upgraded = res.result() == http::status::switching_protocols;
   rewrite_response_fields(res.base(), upgraded);
   x.log.status = res.result_int();
-  beast::get_lowest_layer(c.stream).expires_after(seconds(limits.idle_timeout_s));
+  c.stream.expires_after(seconds(limits.idle_timeout_s));
   if (!upgraded) {
     // The upstream refused the upgrade: pass its answer on, then close.
     res.keep_alive(false);
@@ -260,7 +258,7 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c,
       http::response<http::empty_body> go_on{http::status::continue_, head.version()};
       co_await http::async_write(c.stream, go_on, ec_token(ec));
     }
-    beast::get_lowest_layer(c.stream).expires_after(seconds(limits.idle_timeout_s));
+    c.stream.expires_after(seconds(limits.idle_timeout_s));
     if (!ec) co_await http::async_read(c.stream, buffer, parser, ec_token(ec));
     if (ec == http::error::body_limit) {
       x.log.detail =
@@ -288,19 +286,18 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c,
 
 asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
   const LimitsConfig& limits = c.snapshot->config.limits;
-  auto& tcp = beast::get_lowest_layer(c.stream);
   beast::flat_buffer buffer;
   for (bool first = true;; first = false) {
     error_code ec;
     if (!first && buffer.size() == 0) {
       // Between requests the idle timeout applies; the header timeout starts with the first
       // byte of the next request.
-      tcp.expires_after(seconds(limits.idle_timeout_s));
+      c.stream.expires_after(seconds(limits.idle_timeout_s));
       size_t n = co_await c.stream.async_read_some(buffer.prepare(4096), ec_token(ec));
       if (ec) co_return;
       buffer.commit(n);
     }
-    tcp.expires_after(seconds(limits.header_timeout_s));
+    c.stream.expires_after(seconds(limits.header_timeout_s));
     http::request_parser<http::string_body> parser;
     parser.header_limit(limits.max_header_bytes);
     parser.body_limit(limits.max_body_bytes);

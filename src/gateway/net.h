@@ -4,7 +4,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
@@ -15,9 +14,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
-
-// A client connection: TLS over a TCP stream whose operations carry timeouts.
-using TlsStream = asio::ssl::stream<beast::tcp_stream>;
 
 // Completion token for coroutine calls whose errors are answered, not thrown:
 //   co_await op(..., ec_token(ec));

@@ -30,7 +30,7 @@ struct RelayState {
     if (done) return;
     done = true;
     error_code ignored;
-    beast::get_lowest_layer(client).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    client.socket().shutdown(tcp::socket::shutdown_both, ignored);
     upstream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     watchdog.cancel();
   }
@@ -73,7 +73,7 @@ asio::awaitable<RelayBytes> relay(TlsStream& client, beast::tcp_stream& upstream
   using namespace asio::experimental::awaitable_operators;
   // The relay keeps its own idle deadline: per-operation timeouts would cut a connection whose
   // traffic happens to flow one way only for a while.
-  beast::get_lowest_layer(client).expires_never();
+  client.expires_never();
   upstream.expires_never();
   RelayState state{client, upstream, asio::steady_timer(upstream.get_executor())};
   RelayBytes bytes;

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "gateway/net.h"
+#include "gateway/tls_stream.h"
 
 namespace tether::gateway {
 
