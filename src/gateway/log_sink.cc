@@ -5,15 +5,17 @@
 #include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 
 #include "x509/inspect.h"
 
 namespace tether::gateway {
 
-void write_log_line(std::string line) {
-  line += '\n';
-  const char* p = line.data();
-  size_t left = line.size();
+namespace {
+
+thread_local LogBuffer* this_thread_buffer = nullptr;
+
+void write_all(const char* p, size_t left) {
   while (left > 0) {
     ssize_t n = ::write(STDOUT_FILENO, p, left);
     if (n < 0 && errno == EINTR) continue;
@@ -21,6 +23,39 @@ void write_log_line(std::string line) {
     p += n;
     left -= static_cast<size_t>(n);
   }
+}
+
+}  // namespace
+
+LogBuffer::LogBuffer() {
+  this_thread_buffer = this;
+}
+
+LogBuffer::~LogBuffer() {
+  flush();
+  if (this_thread_buffer == this) this_thread_buffer = nullptr;
+}
+
+void LogBuffer::append(std::string_view line) {
+  if (pending_.size() + line.size() + 1 > PIPE_BUF) flush();
+  pending_.append(line);
+  pending_ += '\n';
+  if (pending_.size() >= PIPE_BUF) flush();  // a single line longer than PIPE_BUF
+}
+
+void LogBuffer::flush() {
+  if (pending_.empty()) return;
+  write_all(pending_.data(), pending_.size());
+  pending_.clear();
+}
+
+void write_log_line(std::string_view line) {
+  if (this_thread_buffer != nullptr) return this_thread_buffer->append(line);
+  std::string out;
+  out.reserve(line.size() + 1);
+  out.append(line);
+  out += '\n';
+  write_all(out.data(), out.size());
 }
 
 int64_t unix_millis() {

@@ -53,7 +53,24 @@ void Worker::start() {
   for (size_t i = 0; i < acceptors_.size(); ++i) {
     asio::co_spawn(io_, accept_loop(*acceptors_[i], ports_[i]), asio::detached);
   }
-  thread_ = std::thread([this] { io_.run(); });
+  asio::co_spawn(io_, flush_logs(), asio::detached);
+  thread_ = std::thread([this] {
+    LogBuffer buffer;
+    log_buffer_ = &buffer;
+    io_.run();
+    log_buffer_ = nullptr;
+  });
+}
+
+asio::awaitable<void> Worker::flush_logs() {
+  asio::steady_timer timer(io_);
+  for (;;) {
+    timer.expires_after(kLogFlushInterval);
+    error_code ec;
+    co_await timer.async_wait(ec_token(ec));
+    if (ec) co_return;
+    if (log_buffer_ != nullptr) log_buffer_->flush();
+  }
 }
 
 void Worker::stop() {

@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "gateway/live_connections.h"
+#include "gateway/log_sink.h"
 #include "gateway/net.h"
 #include "gateway/snapshot.h"
 #include "gateway/upstream.h"
@@ -59,6 +60,10 @@ class Worker {
 
  private:
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, uint16_t port);
+  asio::awaitable<void> flush_logs();
+
+  // Log lines wait at most this long in the worker's buffer.
+  static constexpr std::chrono::milliseconds kLogFlushInterval{50};
 
   size_t index_;
   SharedState& shared_;
@@ -66,6 +71,7 @@ class Worker {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::vector<uint16_t> ports_;
   std::thread thread_;
+  LogBuffer* log_buffer_ = nullptr;  // the worker thread's, while it runs
 
   std::shared_ptr<const Snapshot> snapshot_;
   LiveConnections live_;
