@@ -144,6 +144,10 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
     co_return;
   }
   conn->identity = *outcome.identity;
+  conn->identity_name = conn->identity.common_name();
+  conn->client_ip = conn->peer.substr(0, conn->peer.rfind(':'));
+  if (conn->client_ip.starts_with('['))
+    conn->client_ip = conn->client_ip.substr(1, conn->client_ip.size() - 2);
   conn->serial_hex = outcome.serial_hex;
   conn->fingerprint_sha256 = outcome.fingerprint_sha256;
 

@@ -25,6 +25,8 @@ struct ClientConnection {
   std::string sni;                           // "" when the client sent none
   uint16_t port = 0;                         // listener port
   pki::Identity identity;
+  std::string identity_name;  // identity.common_name(), for log lines and headers
+  std::string client_ip;      // peer without the port, for X-Forwarded-For
   std::string serial_hex;
   std::string fingerprint_sha256;
 };

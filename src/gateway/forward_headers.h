@@ -15,6 +15,7 @@ namespace http = boost::beast::http;
 
 struct ForwardedFor {
   const pki::Identity& identity;
+  std::string_view identity_name;       // identity.common_name()
   std::string_view fingerprint_sha256;  // of the client certificate, lowercase hex
   std::string_view client_address;      // peer IP, for X-Forwarded-For
 };

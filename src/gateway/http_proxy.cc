@@ -8,9 +8,11 @@
 
 #include "gateway/connection.h"
 #include "gateway/forward_headers.h"
+#include "gateway/http_wire.h"
 #include "gateway/log_sink.h"
 #include "gateway/relay.h"
 #include "gateway/request_decision.h"
+#include "gateway/socket_deadline.h"
 #include "gateway/upstream.h"
 #include "gateway/worker.h"
 #include "obs/access_log.h"
@@ -51,13 +53,6 @@ bool idempotent(http::verb method) {
   }
 }
 
-std::string client_ip(const std::string& peer) {
-  size_t colon = peer.rfind(':');
-  std::string host = colon == std::string::npos ? peer : peer.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  return host;
-}
-
 // A response the gateway makes itself: a JSON body saying what was wrong.
 asio::awaitable<error_code> answer(ClientConnection& c, int status, std::string body,
                                    unsigned version, bool keep_alive, Exchange& x) {
@@ -72,9 +67,7 @@ asio::awaitable<error_code> answer(ClientConnection& c, int status, std::string 
   x.log.bytes_out = res.body().size();
   x.keep_alive = keep_alive;
   c.stream.expires_after(seconds(c.snapshot->config.limits.idle_timeout_s));
-  error_code ec;
-  co_await http::async_write(c.stream, res, ec_token(ec));
-  co_return ec;
+  co_return co_await write_message(c.stream, response_head(res), res.body());
 }
 
 std::string error_body(std::string_view error, std::string_view reason) {
@@ -107,14 +100,21 @@ asio::awaitable<std::optional<Response>> exchange_with_upstream(Worker& worker, 
         co_return std::nullopt;
       }
     }
-    upstream.expires_after(seconds(limits.upstream_timeout_s));
-    co_await http::async_write(upstream, req, ec_token(ec));
+    // Straight on the socket, with one deadline for the whole exchange (no per-operation
+    // timers as beast::tcp_stream would arm).
+    upstream.expires_never();
+    tcp::socket& socket = upstream.socket();
+    SocketDeadline deadline(socket);
+    deadline.expires_after(seconds(limits.upstream_timeout_s));
+    ec = co_await write_message(socket, request_head(req), req.body());
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
+    parser.eager(true);
     parser.header_limit(kMaxResponseHeaderBytes);
     parser.body_limit(limits.max_body_bytes);
     if (req.method() == http::verb::head) parser.skip(true);
-    if (!ec) co_await http::async_read(upstream, buffer, parser, ec_token(ec));
+    if (!ec) ec = co_await read_message(socket, buffer, parser, /*header_only=*/false);
+    ec = deadline.translate(ec);
     if (ec) {
       bool nothing_received = !parser.got_some();
       if (reused && nothing_received && !timed_out(ec) && idempotent(req.method())) continue;
@@ -143,9 +143,9 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   bool client_keep_alive = req.keep_alive();
   unsigned version = req.version();
   http::verb method = req.method();
-  rewrite_request_fields(req.base(),
-                         ForwardedFor{c.identity, c.fingerprint_sha256, client_ip(c.peer)},
-                         /*upgrade=*/false);
+  rewrite_request_fields(
+      req.base(), ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256, c.client_ip},
+      /*upgrade=*/false);
   req.version(11);
   req.keep_alive(true);
   req.prepare_payload();
@@ -167,8 +167,8 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   x.log.bytes_out = res->body().size();
   x.keep_alive = client_keep_alive;
   c.stream.expires_after(seconds(c.snapshot->config.limits.idle_timeout_s));
-  error_code ec;
-  co_await http::async_write(c.stream, *res, ec_token(ec));
+  std::string_view body = method == http::verb::head ? std::string_view() : res->body();
+  error_code ec = co_await write_message(c.stream, response_head(*res), body);
   if (ec) x.keep_alive = false;
 }
 
@@ -179,9 +179,9 @@ asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const
   const LimitsConfig& limits = c.snapshot->config.limits;
   x.keep_alive = false;
   unsigned version = req.version();
-  rewrite_request_fields(req.base(),
-                         ForwardedFor{c.identity, c.fingerprint_sha256, client_ip(c.peer)},
-                         /*upgrade=*/true);
+  rewrite_request_fields(
+      req.base(), ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256, c.client_ip},
+      /*upgrade=*/true);
   beast::tcp_stream upstream(worker.io());
   error_code ec = co_await connect_upstream(upstream, route, seconds(limits.upstream_timeout_s));
   beast::flat_buffer upstream_buffer;
@@ -254,12 +254,11 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c,
 
   if (!parser.is_done()) {
     error_code ec;
-    if (beast::iequals(head[http::field::expect], "100-continue")) {
-      http::response<http::empty_body> go_on{http::status::continue_, head.version()};
-      co_await http::async_write(c.stream, go_on, ec_token(ec));
-    }
     c.stream.expires_after(seconds(limits.idle_timeout_s));
-    if (!ec) co_await http::async_read(c.stream, buffer, parser, ec_token(ec));
+    if (beast::iequals(head[http::field::expect], "100-continue")) {
+      ec = co_await write_all(c.stream, "HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    if (!ec) ec = co_await read_message(c.stream, buffer, parser, /*header_only=*/false);
     if (ec == http::error::body_limit) {
       x.log.detail =
           "request body over limits.max_body_bytes (" + std::to_string(limits.max_body_bytes) + ")";
@@ -299,14 +298,15 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
     }
     c.stream.expires_after(seconds(limits.header_timeout_s));
     http::request_parser<http::string_body> parser;
+    parser.eager(true);
     parser.header_limit(limits.max_header_bytes);
     parser.body_limit(limits.max_body_bytes);
-    co_await http::async_read_header(c.stream, buffer, parser, ec_token(ec));
+    ec = co_await read_message(c.stream, buffer, parser, /*header_only=*/true);
 
     Exchange x;
     x.log.time_ms = unix_millis();
     x.log.peer = c.peer;
-    x.log.identity = c.identity.common_name();
+    x.log.identity = c.identity_name;
     auto started = Clock::now();
     if (ec == http::error::end_of_stream || ec == asio::ssl::error::stream_truncated ||
         ec == asio::error::operation_aborted || ec == asio::error::eof ||
@@ -322,7 +322,11 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
       write_log_line(obs::request_log_line(x.log));
       co_return;
     }
-    if (ec == http::error::header_limit) {
+    if (ec == http::error::body_limit) {
+      x.log.detail =
+          "request body over limits.max_body_bytes (" + std::to_string(limits.max_body_bytes) + ")";
+      co_await answer(c, 413, error_body("body_too_large", x.log.detail), 11, false, x);
+    } else if (ec == http::error::header_limit) {
       x.log.detail = "request headers over limits.max_header_bytes (" +
                      std::to_string(limits.max_header_bytes) + ")";
       co_await answer(c, 431, error_body("headers_too_large", x.log.detail), 11, false, x);

@@ -89,7 +89,7 @@ asio::awaitable<void> serve_tcp(Worker& worker, ClientConnection& client, const 
   obs::RequestLogEntry entry;
   entry.time_ms = unix_millis();
   entry.peer = client.peer;
-  entry.identity = client.identity.common_name();
+  entry.identity = client.identity_name;
   entry.route = route.name;
   entry.method = "TCP";
 

@@ -5,11 +5,7 @@
 namespace tether::gateway {
 
 TlsStream::TlsStream(tcp::socket socket, x509::SslPtr ssl)
-    : socket_(std::move(socket)),
-      ssl_(std::move(ssl)),
-      timer_(socket_.get_executor()),
-      deadline_(std::make_shared<Deadline>()) {
-  deadline_->socket = &socket_;
+    : socket_(std::move(socket)), ssl_(std::move(ssl)), deadline_(socket_) {
   error_code ignored;
   socket_.non_blocking(true, ignored);
   SSL_set_fd(ssl_.get(), socket_.native_handle());
@@ -20,28 +16,7 @@ TlsStream::TlsStream(tcp::socket socket, x509::SslPtr ssl)
                                SSL_MODE_RELEASE_BUFFERS);
 }
 
-TlsStream::~TlsStream() {
-  deadline_->socket = nullptr;
-}
-
-void TlsStream::expires_after(std::chrono::steady_clock::duration timeout) {
-  uint64_t generation = ++deadline_->generation;
-  deadline_->expired = false;
-  timer_.expires_after(timeout);
-  timer_.async_wait([weak = std::weak_ptr<Deadline>(deadline_), generation](error_code ec) {
-    auto deadline = weak.lock();
-    if (ec || !deadline || deadline->generation != generation || !deadline->socket) return;
-    deadline->expired = true;
-    error_code ignored;
-    deadline->socket->cancel(ignored);
-  });
-}
-
-void TlsStream::expires_never() {
-  ++deadline_->generation;
-  deadline_->expired = false;
-  timer_.cancel();
-}
+TlsStream::~TlsStream() = default;
 
 void TlsStream::shut_down() {
   error_code ignored;
@@ -49,15 +24,10 @@ void TlsStream::shut_down() {
   socket_.cancel(ignored);
 }
 
-error_code TlsStream::translate(const error_code& ec) const {
-  if (ec == asio::error::operation_aborted && deadline_->expired) return beast::error::timeout;
-  return ec;
-}
-
 TlsStream::Step TlsStream::attempt(Op op, asio::mutable_buffer buffer, error_code& ec,
                                    size_t& bytes) {
   SSL* ssl = ssl_.get();
-  if (deadline_->expired) {
+  if (deadline_.expired()) {
     ec = beast::error::timeout;
     return Step::done;
   }

@@ -22,7 +22,6 @@
 #include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <chrono>
 #include <memory>
@@ -30,6 +29,7 @@
 #include <type_traits>
 
 #include "gateway/net.h"
+#include "gateway/socket_deadline.h"
 #include "x509/handles.h"
 
 namespace tether::gateway {
@@ -48,8 +48,10 @@ class TlsStream {
   tcp::socket& socket() { return socket_; }
   SSL* native_handle() { return ssl_.get(); }
 
-  void expires_after(std::chrono::steady_clock::duration timeout);
-  void expires_never();
+  void expires_after(std::chrono::steady_clock::duration timeout) {
+    deadline_.expires_after(timeout);
+  }
+  void expires_never() { deadline_.expires_never(); }
 
   // Stops both directions at once, from outside the connection's coroutine (revocation): every
   // pending operation completes with an error.
@@ -89,17 +91,8 @@ class TlsStream {
   enum class Op { handshake, read, write, shutdown };
   enum class Step { done, want_read, want_write };
 
-  // Shared with the deadline timer's handler, which may run after the stream is gone.
-  struct Deadline {
-    tcp::socket* socket = nullptr;
-    uint64_t generation = 0;
-    bool expired = false;
-  };
-
   // One attempt of the OpenSSL call; fills `ec` / `bytes` when done.
   Step attempt(Op op, asio::mutable_buffer buffer, error_code& ec, size_t& bytes);
-  // operation_aborted after the deadline passed reads as beast::error::timeout.
-  error_code translate(const error_code& ec) const;
 
   // Several small buffers (an HTTP header and a short body) go out as one TLS record, in one
   // send: copied into a buffer owned by the stream for the duration of the write.
@@ -147,7 +140,7 @@ class TlsStream {
           size_t bytes = 0;
           Step step = Step::done;
           if (wait_ec) {
-            ec = translate(wait_ec);
+            ec = deadline_.translate(wait_ec);
           } else {
             step = attempt(op, buffer, ec, bytes);
           }
@@ -179,8 +172,7 @@ class TlsStream {
 
   tcp::socket socket_;
   x509::SslPtr ssl_;
-  asio::steady_timer timer_;
-  std::shared_ptr<Deadline> deadline_;
+  SocketDeadline deadline_;
   std::string gathered_;
 };
 

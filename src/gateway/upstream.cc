@@ -49,7 +49,10 @@ std::optional<beast::tcp_stream> UpstreamPool::take(const std::string& key) {
   while (!stack.empty()) {
     Idle idle = std::move(stack.back());
     stack.pop_back();
-    if (now - idle.since > kMaxIdle || unusable(idle.stream)) {
+    // Peeking costs a syscall per request, so only connections idle for a while are checked;
+    // a fresher one the upstream closed is retried by the caller (idempotent requests).
+    bool check = now - idle.since > kPeekAfterIdle;
+    if (now - idle.since > kMaxIdle || (check && unusable(idle.stream))) {
       error_code ignored;
       idle.stream.socket().close(ignored);
       continue;

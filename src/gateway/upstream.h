@@ -27,6 +27,7 @@ class UpstreamPool {
   // At most this many idle connections per upstream, each kept at most kMaxIdle.
   static constexpr size_t kMaxIdlePerUpstream = 64;
   static constexpr std::chrono::seconds kMaxIdle{30};
+  static constexpr std::chrono::seconds kPeekAfterIdle{1};
 
   // An idle connection to `key` that the upstream has not closed, if there is one.
   std::optional<beast::tcp_stream> take(const std::string& key);

@@ -161,6 +161,9 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerC
   std::string sid_hex;
   TETHER_TRY(set_session_id_context(c, config, fingerprints, sid_hex));
   TETHER_TRY(bind_sessions_to_server_name(c));
+  // One TLS 1.3 ticket per full handshake, not OpenSSL's default two: a connector resumes with
+  // one, and each ticket costs a session encode and decode (the client chain included).
+  SSL_CTX_set_num_tickets(c, 1);
   return std::shared_ptr<const ServerContext>(new ServerContext(std::move(ctx), sid_hex));
 }
 

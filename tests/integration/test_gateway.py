@@ -493,3 +493,31 @@ def test_store_unreachable_keeps_the_last_known_set(pki, server_pki, upstreams, 
         up = gw.wait_for(lambda e: e.get("event") == "revocation_feed" and e.get("state") == "up", 40,
                          "the feed to come back", start)
         assert up["serials_loaded"] >= 1, up
+
+
+# --- limits and upstream failures ----------------------------------------------------------------
+
+def test_upstream_timeout_is_504_and_limits_are_enforced(pki, server_pki, acme, upstreams, tmp_path):
+    gw = Gateway(tmp_path / "gw", pki.db, server_pki, [pki.root_pem],
+                 routes_toml(upstreams, free_port(), free_port()), workers=1,
+                 limits={"upstream_timeout": "1s", "max_header_bytes": 2048, "max_body_bytes": 4096})
+    with gw:
+        start = gw.mark()
+        _, body, status = curl(gw, server_pki, acme, "acme.test", "/slow?ms=5000")
+        assert status == "504", body
+        assert json.loads(body)["error"] == "upstream_timeout", body
+        line = gw.request_line(start, route="acme-api", status=504)
+        assert "upstream_timeout" in line["detail"], line
+
+        _, body, status = curl(gw, server_pki, acme, "acme.test", "/big-header", ["-H", "X-Big: " + "a" * 4000])
+        assert status == "431", body
+        assert json.loads(body)["error"] == "headers_too_large", body
+
+        _, body, status = curl(gw, server_pki, acme, "acme.test", "/upload", ["--data-binary", "x" * 10000])
+        assert status == "413", body
+        assert json.loads(body)["error"] == "body_too_large", body
+
+        # A body within the limit reaches the upstream whole.
+        _, body, status = curl(gw, server_pki, acme, "acme.test", "/upload", ["--data-binary", "y" * 3000])
+        assert status == "200", body
+        assert json.loads(body)["body_len"] == 3000, body

@@ -22,7 +22,7 @@ TEST(RewriteRequestFields, SpoofedIdentityHeadersAreReplacedByTheGatewaysOwn) {
   f.insert("X-TETHER-TENANT", "globex");
   f.insert("X-Tether-Anything", "1");
   f.insert("Accept", "*/*");
-  rewrite_request_fields(f, {acme, "ab12", "10.0.0.1"}, false);
+  rewrite_request_fields(f, {acme, "connector/acme/edge-1", "ab12", "10.0.0.1"}, false);
   EXPECT_EQ(values(f, "X-Tether-Identity"), std::vector<std::string>{"connector/acme/edge-1"});
   EXPECT_EQ(values(f, "X-Tether-Tenant"), std::vector<std::string>{"acme"});
   EXPECT_EQ(values(f, "X-Tether-Cert-Sha256"), std::vector<std::string>{"ab12"});
@@ -34,7 +34,7 @@ TEST(RewriteRequestFields, ServicesGetNoTenantHeader) {
   http::fields f;
   f.insert("X-Tether-Tenant", "acme");
   pki::Identity service{pki::IdentityKind::service, "", "billing"};
-  rewrite_request_fields(f, {service, "ab", "10.0.0.1"}, false);
+  rewrite_request_fields(f, {service, "service/billing", "ab", "10.0.0.1"}, false);
   EXPECT_TRUE(values(f, "X-Tether-Tenant").empty());
   EXPECT_EQ(values(f, "X-Tether-Identity"), std::vector<std::string>{"service/billing"});
 }
@@ -48,7 +48,7 @@ TEST(RewriteRequestFields, HopByHopFieldsAndThoseConnectionNamesAreDropped) {
   f.insert(http::field::upgrade, "websocket");
   f.insert(http::field::proxy_authorization, "Basic x");
   f.insert(http::field::expect, "100-continue");
-  rewrite_request_fields(f, {acme, "ab", "10.0.0.1"}, false);
+  rewrite_request_fields(f, {acme, "connector/acme/edge-1", "ab", "10.0.0.1"}, false);
   for (auto name :
        {"Connection", "X-Secret", "Keep-Alive", "TE", "Upgrade", "Proxy-Authorization", "Expect"}) {
     EXPECT_TRUE(values(f, name).empty()) << name;
@@ -59,7 +59,7 @@ TEST(RewriteRequestFields, AnUpgradeKeepsConnectionUpgrade) {
   http::fields f;
   f.insert(http::field::connection, "Upgrade");
   f.insert(http::field::upgrade, "websocket");
-  rewrite_request_fields(f, {acme, "ab", "10.0.0.1"}, true);
+  rewrite_request_fields(f, {acme, "connector/acme/edge-1", "ab", "10.0.0.1"}, true);
   EXPECT_EQ(values(f, "Connection"), std::vector<std::string>{"Upgrade"});
   EXPECT_EQ(values(f, "Upgrade"), std::vector<std::string>{"websocket"});
 }
@@ -67,7 +67,7 @@ TEST(RewriteRequestFields, AnUpgradeKeepsConnectionUpgrade) {
 TEST(RewriteRequestFields, ForwardedForAppendsThePeer) {
   http::fields f;
   f.insert("X-Forwarded-For", "192.0.2.1");
-  rewrite_request_fields(f, {acme, "ab", "10.0.0.1"}, false);
+  rewrite_request_fields(f, {acme, "connector/acme/edge-1", "ab", "10.0.0.1"}, false);
   EXPECT_EQ(values(f, "X-Forwarded-For"), std::vector<std::string>{"192.0.2.1, 10.0.0.1"});
   EXPECT_EQ(values(f, "X-Forwarded-Proto"), std::vector<std::string>{"https"});
 }
