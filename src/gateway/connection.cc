@@ -108,7 +108,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   error_code nodelay_ec;
   socket.set_option(tcp::no_delay(true), nodelay_ec);
 
-  auto ssl = snapshot->tls->new_ssl();
+  auto ssl = snapshot->tls[worker.index()]->new_ssl();
   if (!ssl.ok()) {
     log_event("connection_failed", {{"peer", peer}, {"error", ssl.error().message}});
     co_return;

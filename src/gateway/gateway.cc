@@ -70,6 +70,11 @@ class Gateway {
   void watch_tick();
   void report_feed_status();
   std::string render_metrics() const;
+  std::vector<OSSL_LIB_CTX*> libraries() const {
+    std::vector<OSSL_LIB_CTX*> out;
+    for (const auto& worker : workers_) out.push_back(worker->openssl_library());
+    return out;
+  }
 
   std::string config_path_;
   Config running_config_;
@@ -95,11 +100,6 @@ void Gateway::on_revoked(const std::vector<std::string>& serials) {
 }
 
 Status Gateway::open_listeners(const Config& config) {
-  size_t count =
-      config.workers != 0 ? config.workers : std::max(1u, std::thread::hardware_concurrency());
-  for (size_t i = 0; i < count; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, shared_, current_));
-  }
   // The first worker binds each port (maybe port 0); the others join it with SO_REUSEPORT.
   std::vector<uint16_t> ports{config.listener.port};
   for (uint16_t p : extra_listener_ports(config)) ports.push_back(p);
@@ -140,7 +140,7 @@ void Gateway::reload(std::string_view trigger) {
   auto config = read_config_file(config_path_);
   if (!config.ok()) return refuse(config.error());
   if (auto s = check_reloadable(running_config_, *config); !s.ok()) return refuse(s.error());
-  auto snapshot = build_snapshot(*config, revocation_, metrics_);
+  auto snapshot = build_snapshot(*config, revocation_, metrics_, libraries());
   if (!snapshot.ok()) return refuse(snapshot.error());
   current_ = *snapshot;
   running_config_ = std::move(config).value();
@@ -186,7 +186,12 @@ Status Gateway::run() {
     return make_error(Errc::io_error, "cannot load revocations from store '" +
                                           running_config_.store.path + "': " + s.error().message);
   }
-  TETHER_ASSIGN_OR_RETURN(current_, build_snapshot(running_config_, revocation_, metrics_));
+  size_t count = running_config_.workers != 0 ? running_config_.workers
+                                              : std::max(1u, std::thread::hardware_concurrency());
+  for (size_t i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(i, shared_));
+  TETHER_ASSIGN_OR_RETURN(current_,
+                          build_snapshot(running_config_, revocation_, metrics_, libraries()));
+  for (auto& worker : workers_) worker->set_snapshot(current_);
   TETHER_TRY(open_listeners(running_config_));
 
   if (running_config_.admin) {

@@ -291,8 +291,11 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
     if (!first && buffer.size() == 0) {
       // Between requests the idle timeout applies; the header timeout starts with the first
       // byte of the next request.
+      // An idle keep-alive connection gives its buffer back (nginx does too) and waits with
+      // a small one: memory per idle connection is what a gateway with many devices pays.
+      buffer.shrink_to_fit();
       c.stream.expires_after(seconds(limits.idle_timeout_s));
-      size_t n = co_await c.stream.async_read_some(buffer.prepare(4096), ec_token(ec));
+      size_t n = co_await c.stream.async_read_some(buffer.prepare(512), ec_token(ec));
       if (ec) co_return;
       buffer.commit(n);
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http.hpp>
 #include <string>
 #include <string_view>
@@ -43,7 +44,10 @@ asio::awaitable<error_code> read_message(Stream& stream, beast::flat_buffer& buf
       }
     }
     if (complete()) co_return error_code{};
-    size_t n = co_await stream.async_read_some(buffer.prepare(16384), ec_token(ec));
+    // Grows from 512 bytes as a message needs it (beast::read_size), so an idle connection
+    // does not hold a large buffer.
+    size_t n = co_await stream.async_read_some(buffer.prepare(beast::read_size(buffer, 16384)),
+                                               ec_token(ec));
     if (ec == asio::error::eof) {
       if (!parser.got_some()) co_return http::error::end_of_stream;
       parser.put_eof(ec);  // a body delimited by the close

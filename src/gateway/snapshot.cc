@@ -1,5 +1,7 @@
 #include "gateway/snapshot.h"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 
 #include "common/fs.h"
@@ -29,7 +31,7 @@ Result<Config> read_config_file(const std::string& path) {
 
 Result<std::shared_ptr<const Snapshot>> build_snapshot(
     Config config, std::shared_ptr<const tls::RevocationSet> revocation,
-    obs::GatewayMetrics& metrics) {
+    obs::GatewayMetrics& metrics, const std::vector<OSSL_LIB_CTX*>& libraries) {
   tls::ServerConfig server;
   server.cert_chain_path = config.listener.server_cert;
   server.key_path = config.listener.server_key;
@@ -37,11 +39,17 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(
   server.trust_domain = config.trust_domain;
   server.min_version = tls_version(config.listener.min_version);
   server.revocation = std::move(revocation);
-  TETHER_ASSIGN_OR_RETURN(auto context, tls::ServerContext::create(server));
-
+  server.ticket_keys.resize(80);
+  if (RAND_priv_bytes(reinterpret_cast<unsigned char*>(server.ticket_keys.data()), 80) != 1) {
+    return make_error(Errc::crypto_error, "cannot make session ticket keys");
+  }
   auto snapshot = std::make_shared<Snapshot>();
-  snapshot->tls = std::move(context);
-  if (X509* cert = SSL_CTX_get0_certificate(snapshot->tls->native())) {
+  for (OSSL_LIB_CTX* library : libraries) {
+    server.library = library;
+    TETHER_ASSIGN_OR_RETURN(auto context, tls::ServerContext::create(server));
+    snapshot->tls.push_back(std::move(context));
+  }
+  if (X509* cert = SSL_CTX_get0_certificate(snapshot->tls.front()->native())) {
     snapshot->server_cert_not_after = x509::not_after(cert);
   }
   snapshot->routes = RouteTable(config.routes);

@@ -23,7 +23,9 @@ struct Snapshot {
   Config config;
   RouteTable routes;
   std::vector<obs::RouteMetrics*> route_metrics;  // parallel to routes.routes()
-  std::shared_ptr<const tls::ServerContext> tls;
+  // One TLS context per worker, each in that worker's OpenSSL library context, sharing ticket
+  // keys so that any worker resumes any session.
+  std::vector<std::shared_ptr<const tls::ServerContext>> tls;
   int64_t server_cert_not_after = 0;  // unix seconds
 
   obs::RouteMetrics& metrics_for(const Route& route) const {
@@ -38,7 +40,7 @@ Result<Config> read_config_file(const std::string& path);
 // Errors name the file or setting at fault.
 Result<std::shared_ptr<const Snapshot>> build_snapshot(
     Config config, std::shared_ptr<const tls::RevocationSet> revocation,
-    obs::GatewayMetrics& metrics);
+    obs::GatewayMetrics& metrics, const std::vector<OSSL_LIB_CTX*>& libraries);
 
 // The listener ports a config asks for besides listener.port: those of routes with a port.
 std::vector<uint16_t> extra_listener_ports(const Config& config);

@@ -18,8 +18,7 @@ namespace {
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 }  // namespace
 
-Worker::Worker(size_t index, SharedState& shared, std::shared_ptr<const Snapshot> snapshot)
-    : index_(index), shared_(shared), snapshot_(std::move(snapshot)) {}
+Worker::Worker(size_t index, SharedState& shared) : index_(index), shared_(shared) {}
 
 Worker::~Worker() {
   stop();

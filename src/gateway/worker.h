@@ -20,6 +20,7 @@
 #include "gateway/upstream.h"
 #include "obs/metrics.h"
 #include "tls/handshake_verify.h"
+#include "x509/handles.h"
 
 namespace tether::gateway {
 
@@ -32,7 +33,7 @@ struct SharedState {
 
 class Worker {
  public:
-  Worker(size_t index, SharedState& shared, std::shared_ptr<const Snapshot> snapshot);
+  Worker(size_t index, SharedState& shared);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -45,11 +46,14 @@ class Worker {
   // Stops accepting and ends the loop; open connections are dropped. Joins the thread.
   void stop();
 
+  // Before start(); from then on, post_snapshot.
+  void set_snapshot(std::shared_ptr<const Snapshot> snapshot) { snapshot_ = std::move(snapshot); }
   // From any thread.
   void post_snapshot(std::shared_ptr<const Snapshot> snapshot);
   void post_close_serials(std::vector<std::string> serials);
 
   size_t index() const { return index_; }
+  OSSL_LIB_CTX* openssl_library() const { return library_.get(); }
   asio::io_context& io() { return io_; }
   SharedState& shared() { return shared_; }
 
@@ -66,6 +70,7 @@ class Worker {
   static constexpr std::chrono::milliseconds kLogFlushInterval{50};
 
   size_t index_;
+  x509::LibraryCtxPtr library_{OSSL_LIB_CTX_new()};
   SharedState& shared_;
   asio::io_context io_{1};  // one thread: the hint lets Asio skip internal locking
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;

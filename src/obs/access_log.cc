@@ -1,57 +1,71 @@
 #include "obs/access_log.h"
 
-#include <boost/json.hpp>
+#include <cstdio>
 
+#include "obs/json_line.h"
 #include "x509/inspect.h"
 
 namespace tether::obs {
 
 namespace {
+
+// RFC 3339 with milliseconds, UTC. The seconds part is formatted once per second per thread:
+// this runs for every request.
 std::string timestamp(int64_t time_ms) {
-  // RFC 3339 with milliseconds, UTC.
-  std::string seconds = x509::format_rfc3339(time_ms / 1000);
-  char millis[8];
-  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(time_ms % 1000));
-  return seconds.substr(0, seconds.size() - 1) + millis;
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached_prefix;  // "2027-01-31T12:00:00"
+  int64_t second = time_ms / 1000;
+  if (second != cached_second) {
+    std::string full = x509::format_rfc3339(second);
+    cached_prefix = full.substr(0, full.size() - 1);
+    cached_second = second;
+  }
+  int millis = static_cast<int>(time_ms % 1000);
+  std::string out = cached_prefix;
+  out += '.';
+  out += static_cast<char>('0' + millis / 100);
+  out += static_cast<char>('0' + millis / 10 % 10);
+  out += static_cast<char>('0' + millis % 10);
+  out += 'Z';
+  return out;
 }
+
 }  // namespace
 
 std::string handshake_log_line(const HandshakeLogEntry& e) {
-  boost::json::object o{
-      {"time", timestamp(e.time_ms)},
-      {"event", "handshake"},
-      {"peer", e.peer},
-      {"sni", e.sni},
-      {"outcome", e.reason == tls::HandshakeReason::ok ? "accepted" : "rejected"},
-      {"reason", std::string(tls::reason_token(e.reason))},
-      {"alert", std::string(tls::alert_name(e.reason))},
-      {"identity", e.identity},
-      {"serial", e.serial},
-      {"tls_version", e.tls_version},
-      {"cipher", e.cipher},
-      {"resumed", e.resumed},
-      {"duration_ms", e.duration_ms},
-  };
-  if (!e.detail.empty()) o["detail"] = e.detail;
-  return boost::json::serialize(o);
+  JsonLine line;
+  line.field("time", timestamp(e.time_ms))
+      .field("event", "handshake")
+      .field("peer", e.peer)
+      .field("sni", e.sni)
+      .field("outcome", e.reason == tls::HandshakeReason::ok ? "accepted" : "rejected")
+      .field("reason", tls::reason_token(e.reason))
+      .field("alert", tls::alert_name(e.reason))
+      .field("identity", e.identity)
+      .field("serial", e.serial)
+      .field("tls_version", e.tls_version)
+      .field("cipher", e.cipher)
+      .field("resumed", e.resumed)
+      .field("duration_ms", e.duration_ms);
+  if (!e.detail.empty()) line.field("detail", e.detail);
+  return line.take();
 }
 
 std::string request_log_line(const RequestLogEntry& e) {
-  boost::json::object o{
-      {"time", timestamp(e.time_ms)},
-      {"event", "request"},
-      {"peer", e.peer},
-      {"identity", e.identity},
-      {"route", e.route},
-      {"method", e.method},
-      {"path", e.path},
-      {"status", e.status},
-      {"bytes_in", e.bytes_in},
-      {"bytes_out", e.bytes_out},
-      {"duration_ms", e.duration_ms},
-  };
-  if (!e.detail.empty()) o["detail"] = e.detail;
-  return boost::json::serialize(o);
+  JsonLine line;
+  line.field("time", timestamp(e.time_ms))
+      .field("event", "request")
+      .field("peer", e.peer)
+      .field("identity", e.identity)
+      .field("route", e.route)
+      .field("method", e.method)
+      .field("path", e.path)
+      .field("status", e.status)
+      .field("bytes_in", e.bytes_in)
+      .field("bytes_out", e.bytes_out)
+      .field("duration_ms", e.duration_ms);
+  if (!e.detail.empty()) line.field("detail", e.detail);
+  return line.take();
 }
 
 }  // namespace tether::obs

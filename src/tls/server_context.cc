@@ -130,7 +130,7 @@ Status set_session_id_context(SSL_CTX* ctx, const ServerConfig& config,
 
 Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerConfig& config) {
   TETHER_TRY(pki::validate_trust_domain(config.trust_domain));
-  x509::SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  x509::SslCtxPtr ctx(SSL_CTX_new_ex(config.library, nullptr, TLS_server_method()));
   if (!ctx) return x509::openssl_error(Errc::crypto_error, "cannot create a TLS context");
   SSL_CTX* c = ctx.get();
 
@@ -164,6 +164,12 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerC
   // One TLS 1.3 ticket per full handshake, not OpenSSL's default two: a connector resumes with
   // one, and each ticket costs a session encode and decode (the client chain included).
   SSL_CTX_set_num_tickets(c, 1);
+  if (!config.ticket_keys.empty()) {
+    TETHER_TRY(
+        x509::check(SSL_CTX_set_tlsext_ticket_keys(c, const_cast<char*>(config.ticket_keys.data()),
+                                                   static_cast<long>(config.ticket_keys.size())),
+                    Errc::crypto_error, "cannot set the session ticket keys"));
+  }
   return std::shared_ptr<const ServerContext>(new ServerContext(std::move(ctx), sid_hex));
 }
 

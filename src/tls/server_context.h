@@ -27,6 +27,13 @@ struct ServerConfig {
   std::string trust_domain = "tether.internal";
   TlsVersion min_version = TlsVersion::tls1_2;
   std::shared_ptr<const RevocationSet> revocation;  // null: nothing revoked
+  // OpenSSL library context the TLS context lives in (null: the default one); must outlive it.
+  // One per event loop keeps OpenSSL 3.0's per-library locks (decoders, algorithm fetches) from
+  // being contended by every handshake of every thread.
+  OSSL_LIB_CTX* library = nullptr;
+  // Session ticket keys (80 bytes: name, HMAC and AES keys), shared by every context that must
+  // resume each other's sessions; empty: OpenSSL makes its own.
+  std::string ticket_keys;
 };
 
 class ServerContext {

@@ -41,5 +41,30 @@ TEST(AccessLog, HostileValuesCannotForgeALine) {
   EXPECT_EQ(doc.at("status").as_int64(), 403);
 }
 
+TEST(AccessLog, BytesThatAreNotUtf8StayValidJson) {
+  RequestLogEntry e;
+  e.path = "/caf\xc3\xa9/\xff\xfe/\xed\xa0\x80/\x7f";
+  e.method = "GET";
+  std::string line = request_log_line(e);
+  auto doc = boost::json::parse(line).as_object();  // throws on invalid JSON or UTF-8
+  // Valid UTF-8 passes; each invalid byte is escaped as the code point of its value.
+  EXPECT_EQ(doc.at("path").as_string(),
+            "/caf\xc3\xa9/\xc3\xbf\xc3\xbe/\xc3\xad\xc2\xa0\xc2\x80/\x7f");
+  EXPECT_NE(line.find(R"(\u00ff)"), std::string::npos) << line;
+}
+
+TEST(AccessLog, NumbersAndBooleansAreJsonValues) {
+  HandshakeLogEntry e;
+  e.time_ms = 1800000000123;
+  e.reason = tls::HandshakeReason::ok;
+  e.resumed = true;
+  e.duration_ms = 2.5;
+  auto doc = boost::json::parse(handshake_log_line(e)).as_object();
+  EXPECT_EQ(doc.at("resumed").as_bool(), true);
+  EXPECT_EQ(doc.at("duration_ms").as_double(), 2.5);
+  EXPECT_EQ(doc.at("time").as_string(), "2027-01-15T08:00:00.123Z");
+  EXPECT_EQ(doc.at("outcome").as_string(), "accepted");
+}
+
 }  // namespace
 }  // namespace tether::obs
