@@ -12,8 +12,6 @@ untrusted intermediate between the leaf and the trusted root.)
 Every rejection asserts the verify error s_server logged and the alert s_client received.
 The server's own certificate comes from a throwaway CA that only the clients trust.
 """
-import datetime
-import os
 import re
 import socket
 import ssl
@@ -22,13 +20,11 @@ import threading
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 import testpki
-from testpki import Bundle, ec_key, faketime_env, make_server_pki, write_key
-from tetherlib import PASSPHRASE, Tether, run
+from testpki import faketime_env, issue_with_tether_key, make_server_pki
+from tetherlib import Tether, run
 
 TENANT = "acme"
 READY_TIMEOUT = 20     # s_server printing its ACCEPT line
@@ -259,31 +255,10 @@ def test_crl_that_does_not_list_connector_accepts_it(server_pki, revocation):
 
 def test_server_auth_only_certificate_rejected(server_pki, tether, tmp_path):
     # Everything of a connector certificate but the EKU, signed by the real issuing CA key.
-    issuing = x509.load_pem_x509_certificate(tether.issuing_pem.read_bytes())
-    ca_key = serialization.load_pem_private_key(tether.issuing_key.read_bytes(), PASSPHRASE.encode())
-    key = ec_key()
-    now = datetime.datetime.utcnow()
     cid = "server-only"
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"connector/{TENANT}/{cid}")]))
-            .issuer_name(issuing.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing.public_key()), critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(
-                f"spiffe://tether.internal/tenant/{TENANT}/connector/{cid}")]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    certs = tmp_path / "bundle" / "certs"
-    certs.mkdir(parents=True)
-    (certs / "connector.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + tether.issuing_pem.read_bytes())
-    write_key(certs / "connector-key.pem", key)
-    (certs / "ca.pem").write_bytes(tether.root_pem.read_bytes())
-    bundle = Bundle(certs)
+    bundle = issue_with_tether_key(tether, tmp_path, f"connector/{TENANT}/{cid}", ExtendedKeyUsageOID.SERVER_AUTH,
+                                   f"spiffe://tether.internal/tenant/{TENANT}/connector/{cid}")
+    certs = bundle.certs
     # The chain itself is sound: the same openssl accepts it for the purpose it does have.
     proc = run(["openssl", "verify", "-CAfile", str(bundle.ca), "-untrusted", str(bundle.intermediate),
                 "-purpose", "sslserver", str(certs / "connector.pem")], timeout=30)
