@@ -24,6 +24,8 @@ namespace tether::gateway {
 namespace {
 
 constexpr std::chrono::seconds kWatchInterval{1};
+// Sessions kept for resumption, shared by all workers (a few KiB each, client chain included).
+constexpr size_t kSessionCacheSize = 20000;
 
 std::vector<std::string> watched_files(const std::string& config_path, const Config& config) {
   std::vector<std::string> files{config_path, config.listener.server_cert,
@@ -81,6 +83,8 @@ class Gateway {
   obs::GatewayMetrics metrics_;
   std::shared_ptr<RevocationCache> revocation_;
   SharedState shared_;
+  // Before the contexts that use it (current_, workers_), so it is destroyed after them.
+  tls::SessionCache sessions_{kSessionCacheSize};
   std::shared_ptr<const Snapshot> current_;  // control thread only
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> workers_ready_{false};  // on_revoked may run before workers exist
@@ -140,7 +144,7 @@ void Gateway::reload(std::string_view trigger) {
   auto config = read_config_file(config_path_);
   if (!config.ok()) return refuse(config.error());
   if (auto s = check_reloadable(running_config_, *config); !s.ok()) return refuse(s.error());
-  auto snapshot = build_snapshot(*config, revocation_, metrics_, libraries());
+  auto snapshot = build_snapshot(*config, revocation_, metrics_, libraries(), &sessions_);
   if (!snapshot.ok()) return refuse(snapshot.error());
   current_ = *snapshot;
   running_config_ = std::move(config).value();
@@ -189,8 +193,8 @@ Status Gateway::run() {
   size_t count = running_config_.workers != 0 ? running_config_.workers
                                               : std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(i, shared_));
-  TETHER_ASSIGN_OR_RETURN(current_,
-                          build_snapshot(running_config_, revocation_, metrics_, libraries()));
+  TETHER_ASSIGN_OR_RETURN(
+      current_, build_snapshot(running_config_, revocation_, metrics_, libraries(), &sessions_));
   for (auto& worker : workers_) worker->set_snapshot(current_);
   TETHER_TRY(open_listeners(running_config_));
 

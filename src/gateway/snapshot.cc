@@ -31,7 +31,8 @@ Result<Config> read_config_file(const std::string& path) {
 
 Result<std::shared_ptr<const Snapshot>> build_snapshot(
     Config config, std::shared_ptr<const tls::RevocationSet> revocation,
-    obs::GatewayMetrics& metrics, const std::vector<OSSL_LIB_CTX*>& libraries) {
+    obs::GatewayMetrics& metrics, const std::vector<OSSL_LIB_CTX*>& libraries,
+    tls::SessionCache* sessions) {
   tls::ServerConfig server;
   server.cert_chain_path = config.listener.server_cert;
   server.key_path = config.listener.server_key;
@@ -39,6 +40,7 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(
   server.trust_domain = config.trust_domain;
   server.min_version = tls_version(config.listener.min_version);
   server.revocation = std::move(revocation);
+  server.session_cache = sessions;
   server.ticket_keys.resize(80);
   if (RAND_priv_bytes(reinterpret_cast<unsigned char*>(server.ticket_keys.data()), 80) != 1) {
     return make_error(Errc::crypto_error, "cannot make session ticket keys");

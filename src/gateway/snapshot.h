@@ -40,7 +40,8 @@ Result<Config> read_config_file(const std::string& path);
 // Errors name the file or setting at fault.
 Result<std::shared_ptr<const Snapshot>> build_snapshot(
     Config config, std::shared_ptr<const tls::RevocationSet> revocation,
-    obs::GatewayMetrics& metrics, const std::vector<OSSL_LIB_CTX*>& libraries);
+    obs::GatewayMetrics& metrics, const std::vector<OSSL_LIB_CTX*>& libraries,
+    tls::SessionCache* sessions);
 
 // The listener ports a config asks for besides listener.port: those of routes with a port.
 std::vector<uint16_t> extra_listener_ports(const Config& config);

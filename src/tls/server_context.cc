@@ -145,6 +145,11 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerC
   // 8446 4.1.2), so a client cannot swap certificates mid-connection.
   SSL_CTX_set_options(
       c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // A client that closes without close_notify (many do) ends the connection like one that sent
+  // it, as nginx configures too: otherwise OpenSSL 3.0 treats the EOF as a fatal error and
+  // drops the session from the cache. HTTP messages carry their own lengths, so a truncated
+  // request is still caught by the parser.
+  SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
 
   TETHER_TRY(load_server_identity(c, config));
   TETHER_ASSIGN_OR_RETURN(auto fingerprints, load_trust(c, config));
@@ -161,6 +166,7 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerC
   std::string sid_hex;
   TETHER_TRY(set_session_id_context(c, config, fingerprints, sid_hex));
   TETHER_TRY(bind_sessions_to_server_name(c));
+  if (config.session_cache != nullptr) config.session_cache->install(c);
   // One TLS 1.3 ticket per full handshake, not OpenSSL's default two: a connector resumes with
   // one, and each ticket costs a session encode and decode (the client chain included).
   SSL_CTX_set_num_tickets(c, 1);

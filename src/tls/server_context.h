@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "tls/handshake_verify.h"
+#include "tls/session_cache.h"
 #include "x509/handles.h"
 
 namespace tether::tls {
@@ -34,6 +35,9 @@ struct ServerConfig {
   // Session ticket keys (80 bytes: name, HMAC and AES keys), shared by every context that must
   // resume each other's sessions; empty: OpenSSL makes its own.
   std::string ticket_keys;
+  // Where sessions are kept for resumption: null, stateless tickets (bound to their SNI by the
+  // ticket callbacks); else this cache (stateful tickets), shared by the contexts given it.
+  SessionCache* session_cache = nullptr;
 };
 
 class ServerContext {

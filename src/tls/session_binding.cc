@@ -33,15 +33,8 @@ int on_client_hello(SSL* ssl, int*, void*) {
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
-// "sni:" then the name (empty when the client sent none): the prefix keeps an absent SNI
-// distinct from a ticket without our data.
-std::string binding_for(SSL* ssl) {
-  const auto* name = static_cast<const std::string*>(SSL_get_ex_data(ssl, name_index()));
-  return "sni:" + (name ? *name : std::string());
-}
-
 int on_generate_ticket(SSL* ssl, void*) {
-  std::string binding = binding_for(ssl);
+  std::string binding = session_binding(ssl);
   return SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), binding.data(), binding.size());
 }
 
@@ -55,7 +48,7 @@ SSL_TICKET_RETURN on_decrypt_ticket(SSL* ssl, SSL_SESSION* session, const unsign
       if (SSL_SESSION_get0_ticket_appdata(session, &data, &size) != 1) {
         return SSL_TICKET_RETURN_IGNORE_RENEW;
       }
-      std::string binding = binding_for(ssl);
+      std::string binding = session_binding(ssl);
       bool same = size == binding.size() && std::memcmp(data, binding.data(), size) == 0;
       if (!same) return SSL_TICKET_RETURN_IGNORE_RENEW;  // full handshake under this name
       return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
@@ -69,6 +62,12 @@ SSL_TICKET_RETURN on_decrypt_ticket(SSL* ssl, SSL_SESSION* session, const unsign
 }
 
 }  // namespace
+
+// The prefix keeps an absent SNI distinct from a ticket without our data.
+std::string session_binding(SSL* ssl) {
+  const auto* name = static_cast<const std::string*>(SSL_get_ex_data(ssl, name_index()));
+  return "sni:" + (name ? *name : std::string());
+}
 
 std::optional<std::string> parse_server_name_extension(const unsigned char* data, size_t size) {
   // RFC 6066 3: struct { uint16 list_length; { uint8 name_type; uint16 length; opaque name; }* }

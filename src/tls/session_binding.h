@@ -20,6 +20,10 @@ namespace tether::tls {
 // the only way to resume and every resumption passes the check.
 Status bind_sessions_to_server_name(SSL_CTX* ctx);
 
+// "sni:<name>" for the server name the client asked for in this handshake's ClientHello ("sni:"
+// when it sent none): what a session is bound to.
+std::string session_binding(SSL* ssl);
+
 // The host name in a ClientHello's server_name extension body (RFC 6066 3), or nullopt when
 // the body is malformed or names no host. Untrusted bytes: fuzzed by fuzz_server_name.
 std::optional<std::string> parse_server_name_extension(const unsigned char* data, size_t size);
