@@ -27,6 +27,7 @@ using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
 constexpr uint32_t kMaxResponseHeaderBytes = 64 << 10;
+constexpr size_t kKeptReadBuffer = 4096;
 
 // What one request came to, for its log line and the keep-alive decision.
 struct Exchange {
@@ -291,9 +292,10 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
     if (!first && buffer.size() == 0) {
       // Between requests the idle timeout applies; the header timeout starts with the first
       // byte of the next request.
-      // An idle keep-alive connection gives its buffer back (nginx does too) and waits with
-      // a small one: memory per idle connection is what a gateway with many devices pays.
-      buffer.shrink_to_fit();
+      // An idle keep-alive connection gives a large buffer back (nginx does too): memory per
+      // idle connection is what a gateway with many devices pays. A small one is kept, since
+      // freeing and reallocating it on every request costs more than it saves.
+      if (buffer.capacity() > kKeptReadBuffer) buffer.shrink_to_fit();
       c.stream.expires_after(seconds(limits.idle_timeout_s));
       size_t n = co_await c.stream.async_read_some(buffer.prepare(512), ec_token(ec));
       if (ec) co_return;
