@@ -87,12 +87,12 @@ asio::awaitable<std::optional<Response>> exchange_with_upstream(Worker& worker, 
   const LimitsConfig& limits = worker.snapshot()->config.limits;
   const std::string key = upstream_key(route);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::optional<beast::tcp_stream> pooled = worker.pool().take(key);
-    bool reused = pooled.has_value();
-    beast::tcp_stream upstream = reused ? std::move(*pooled) : beast::tcp_stream(worker.io());
+    UpstreamConnectionPtr upstream = worker.pool().take(key);
+    bool reused = upstream != nullptr;
+    if (!reused) upstream = std::make_unique<UpstreamConnection>(worker.io());
     error_code ec;
     if (!reused) {
-      ec = co_await connect_upstream(upstream, route, seconds(limits.upstream_timeout_s));
+      ec = co_await connect_upstream(upstream->stream, route, seconds(limits.upstream_timeout_s));
       if (ec) {
         failure_status = timed_out(ec) ? 504 : 502;
         x.log.detail =
@@ -103,9 +103,9 @@ asio::awaitable<std::optional<Response>> exchange_with_upstream(Worker& worker, 
     }
     // Straight on the socket, with one deadline for the whole exchange (no per-operation
     // timers as beast::tcp_stream would arm).
-    upstream.expires_never();
-    tcp::socket& socket = upstream.socket();
-    SocketDeadline deadline(socket);
+    upstream->stream.expires_never();
+    tcp::socket& socket = upstream->stream.socket();
+    SocketDeadline& deadline = upstream->deadline;
     deadline.expires_after(seconds(limits.upstream_timeout_s));
     ec = co_await write_message(socket, request_head(req), req.body());
     beast::flat_buffer buffer;
@@ -130,7 +130,7 @@ asio::awaitable<std::optional<Response>> exchange_with_upstream(Worker& worker, 
     if (res.keep_alive() && buffer.size() == 0) {
       worker.pool().give_back(key, std::move(upstream));
     } else {
-      upstream.close();
+      upstream->stream.close();
     }
     co_return res;
   }

@@ -41,9 +41,9 @@ asio::awaitable<error_code> connect_upstream(beast::tcp_stream& stream, const Ro
   co_return ec;
 }
 
-std::optional<beast::tcp_stream> UpstreamPool::take(const std::string& key) {
+UpstreamConnectionPtr UpstreamPool::take(const std::string& key) {
   auto it = idle_.find(key);
-  if (it == idle_.end()) return std::nullopt;
+  if (it == idle_.end()) return nullptr;
   auto& stack = it->second;
   auto now = std::chrono::steady_clock::now();
   while (!stack.empty()) {
@@ -52,26 +52,27 @@ std::optional<beast::tcp_stream> UpstreamPool::take(const std::string& key) {
     // Peeking costs a syscall per request, so only connections idle for a while are checked;
     // a fresher one the upstream closed is retried by the caller (idempotent requests).
     bool check = now - idle.since > kPeekAfterIdle;
-    if (now - idle.since > kMaxIdle || (check && unusable(idle.stream))) {
+    if (now - idle.since > kMaxIdle || (check && unusable(idle.connection->stream))) {
       error_code ignored;
-      idle.stream.socket().close(ignored);
+      idle.connection->stream.socket().close(ignored);
       continue;
     }
-    return std::move(idle.stream);
+    return std::move(idle.connection);
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-void UpstreamPool::give_back(const std::string& key, beast::tcp_stream stream) {
+void UpstreamPool::give_back(const std::string& key, UpstreamConnectionPtr connection) {
   auto& stack = idle_[key];
   if (stack.size() >= kMaxIdlePerUpstream) {
     // The oldest is the likeliest to be closed by the upstream soon.
     error_code ignored;
-    stack.front().stream.socket().close(ignored);
+    stack.front().connection->stream.socket().close(ignored);
     stack.pop_front();
   }
-  stream.expires_never();
-  stack.push_back(Idle{std::move(stream), std::chrono::steady_clock::now()});
+  connection->stream.expires_never();
+  connection->deadline.expires_never();
+  stack.push_back(Idle{std::move(connection), std::chrono::steady_clock::now()});
 }
 
 size_t UpstreamPool::idle_count() const {

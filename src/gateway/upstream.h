@@ -5,12 +5,14 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "gateway/net.h"
 #include "gateway/route.h"
+#include "gateway/socket_deadline.h"
 
 namespace tether::gateway {
 
@@ -22,6 +24,16 @@ asio::awaitable<error_code> connect_upstream(beast::tcp_stream& stream, const Ro
 // "host:port" of a route's upstream: the pool key.
 std::string upstream_key(const Route& route);
 
+// A keep-alive connection to an upstream with the deadline of its exchanges. Kept on the heap
+// and never moved, so the deadline's timer survives from one request to the next (re-arming a
+// timer per request costs more than the request's parsing).
+struct UpstreamConnection {
+  explicit UpstreamConnection(asio::io_context& io) : stream(io), deadline(stream.socket()) {}
+  beast::tcp_stream stream;  // connects with beast's timeout; exchanges use stream.socket()
+  SocketDeadline deadline;
+};
+using UpstreamConnectionPtr = std::unique_ptr<UpstreamConnection>;
+
 class UpstreamPool {
  public:
   // At most this many idle connections per upstream, each kept at most kMaxIdle.
@@ -30,18 +42,17 @@ class UpstreamPool {
   static constexpr std::chrono::seconds kPeekAfterIdle{1};
 
   // An idle connection to `key` that the upstream has not closed, if there is one.
-  std::optional<beast::tcp_stream> take(const std::string& key);
+  UpstreamConnectionPtr take(const std::string& key);
   // Keeps a connection whose last response left it reusable.
-  void give_back(const std::string& key, beast::tcp_stream stream);
+  void give_back(const std::string& key, UpstreamConnectionPtr connection);
 
   size_t idle_count() const;
 
  private:
   struct Idle {
-    beast::tcp_stream stream;
+    UpstreamConnectionPtr connection;
     std::chrono::steady_clock::time_point since;
   };
-  // A deque: beast streams can be moved from but not assigned to.
   std::unordered_map<std::string, std::deque<Idle>> idle_;
 };
 
