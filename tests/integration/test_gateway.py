@@ -319,6 +319,26 @@ def test_session_ticket_for_one_sni_does_not_resume_under_another(gateway, serve
     assert len(upstreams["globex"].requests) == before
 
 
+def test_sessions_resume_on_every_worker(gateway, server_pki, acme):
+    # Two workers share one session cache: whichever worker a connection lands on (SO_REUSEPORT
+    # spreads them), it resumes. TLS 1.3 tickets here are single-use, so each connection offers
+    # the newest ticket it was given.
+    ctx = client_context(server_pki, acme)
+    with connect(gateway, ctx, "acme.test") as s:
+        assert http_over(s, "acme.test")[0] == 200
+        session = s.session
+    start = gateway.mark()
+    reused = []
+    for _ in range(12):
+        with connect(gateway, ctx, "acme.test", session) as s:
+            assert http_over(s, "acme.test")[0] == 200
+            reused.append(s.session_reused)
+            session = s.session
+    assert all(reused), reused
+    lines = [gateway.handshake_line(start, timeout=15, resumed=True)]
+    assert lines[0]["identity"] == "connector/acme/edge-1", lines
+
+
 # --- WebSocket and TCP ---------------------------------------------------------------------------
 
 def test_websocket_echo_through_the_gateway(gateway, server_pki, acme, upstreams):
