@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <unordered_map>
 
 #include "store/migrations.h"
@@ -240,6 +242,25 @@ Status SqliteStore::in_transaction(F&& body) {
   return committed;
 }
 
+namespace {
+
+// Switching a new store to WAL takes an exclusive lock after reading it. When two processes do
+// that at once, SQLite answers one of them SQLITE_BUSY at once rather than wait (waiting could
+// deadlock), whatever the busy timeout: so that one retries, within the same bound.
+Status enable_wal(sqlite3* db, const std::string& path) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    Status s = exec(db, "PRAGMA journal_mode=WAL", "cannot enable WAL on '" + path + "'");
+    if (s.ok() || s.error().code != Errc::store_busy ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return s;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
   sqlite3* raw = nullptr;
   int rc =
@@ -255,7 +276,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   sqlite3_extended_result_codes(raw, 1);
   // WAL: readers never block the writer. synchronous=FULL: a committed issuance survives power
   // loss, not only a process crash; a CA must never hand out a certificate it has forgotten.
-  TETHER_TRY(exec(raw, "PRAGMA journal_mode=WAL", "cannot enable WAL on '" + path + "'"));
+  TETHER_TRY(enable_wal(raw, path));
   TETHER_TRY(exec(raw, "PRAGMA synchronous=FULL", "cannot set synchronous"));
   TETHER_TRY(exec(raw, "PRAGMA foreign_keys=ON", "cannot enable foreign keys"));
 
