@@ -16,13 +16,19 @@ namespace {
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::chrono::seconds kCloseNotifyTime{2};
 
-std::string endpoint_text(const tcp::socket& socket) {
+// The peer's address ("::1" bare) and the "address:port" form logs use ("[::1]:443").
+struct PeerAddress {
+  std::string ip;
+  std::string text;
+};
+
+PeerAddress peer_address(const tcp::socket& socket) {
   error_code ec;
   auto ep = socket.remote_endpoint(ec);
-  if (ec) return "";
-  auto address = ep.address();
-  std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
-  return host + ":" + std::to_string(ep.port());
+  if (ec) return {};
+  std::string ip = ep.address().to_string();
+  std::string host = ep.address().is_v6() ? "[" + ip + "]" : ip;
+  return {ip, host + ":" + std::to_string(ep.port())};
 }
 
 double millis_since(std::chrono::steady_clock::time_point start) {
@@ -94,12 +100,12 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   std::shared_ptr<const Snapshot> snapshot = worker.snapshot();
   const LimitsConfig& limits = snapshot->config.limits;
   ConnectionSlot slot(worker.shared());
-  std::string peer = endpoint_text(socket);
+  PeerAddress peer = peer_address(socket);
   if (slot.count() > limits.max_connections) {
     // Refused before TLS: the cheapest answer to a flood, and nothing to log per connection
     // beyond this line.
     log_event("connection_refused",
-              {{"peer", peer},
+              {{"peer", peer.text},
                {"reason", "max_connections"},
                {"detail", "limits.max_connections = " + std::to_string(limits.max_connections) +
                               " connections are open"}});
@@ -110,12 +116,13 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
 
   auto ssl = snapshot->tls[worker.index()]->new_ssl();
   if (!ssl.ok()) {
-    log_event("connection_failed", {{"peer", peer}, {"error", ssl.error().message}});
+    log_event("connection_failed", {{"peer", peer.text}, {"error", ssl.error().message}});
     co_return;
   }
   auto conn = std::make_shared<ClientConnection>(std::move(socket), std::move(ssl).value());
   conn->snapshot = snapshot;
-  conn->peer = std::move(peer);
+  conn->peer = std::move(peer.text);
+  conn->client_ip = std::move(peer.ip);
   conn->port = port;
   SSL* native = conn->stream.native_handle();
 
@@ -145,9 +152,6 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   }
   conn->identity = *outcome.identity;
   conn->identity_name = conn->identity.common_name();
-  conn->client_ip = conn->peer.substr(0, conn->peer.rfind(':'));
-  if (conn->client_ip.starts_with('['))
-    conn->client_ip = conn->client_ip.substr(1, conn->client_ip.size() - 2);
   conn->serial_hex = outcome.serial_hex;
   conn->fingerprint_sha256 = outcome.fingerprint_sha256;
 

@@ -81,11 +81,13 @@ std::string error_body(std::string_view error, std::string_view reason) {
 // Sends the request on a pooled or new upstream connection and reads the whole response.
 // A pooled connection the upstream closed meanwhile is retried once on a fresh one, for
 // idempotent methods (RFC 9110 9.2.2), as nginx and Envoy do.
-asio::awaitable<std::optional<Response>> exchange_with_upstream(Worker& worker, const Route& route,
-                                                                Request& req, Exchange& x,
-                                                                int& failure_status) {
-  const LimitsConfig& limits = worker.snapshot()->config.limits;
-  const std::string key = upstream_key(route);
+// `snapshot` is the connection's: the one `route` belongs to (the worker's may be newer).
+asio::awaitable<std::optional<Response>> exchange_with_upstream(Worker& worker,
+                                                                const Snapshot& snapshot,
+                                                                const Route& route, Request& req,
+                                                                Exchange& x, int& failure_status) {
+  const LimitsConfig& limits = snapshot.config.limits;
+  const std::string& key = snapshot.upstream_key(route);
   for (int attempt = 0; attempt < 2; ++attempt) {
     UpstreamConnectionPtr upstream = worker.pool().take(key);
     bool reused = upstream != nullptr;
@@ -152,7 +154,7 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   req.prepare_payload();
   int failure_status = 502;
   std::optional<Response> res =
-      co_await exchange_with_upstream(worker, route, req, x, failure_status);
+      co_await exchange_with_upstream(worker, *c.snapshot, route, req, x, failure_status);
   if (!res) {
     co_await answer(
         c, failure_status,
@@ -199,7 +201,7 @@ asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const
   }
   if (ec) {
     int status = timed_out(ec) ? 504 : 502;
-    x.log.detail = "upstream " + upstream_key(route) + ": " + ec.message();
+    x.log.detail = "upstream " + c.snapshot->upstream_key(route) + ": " + ec.message();
     co_await answer(c, status,
                     error_body(status == 504 ? "upstream_timeout" : "bad_gateway", x.log.detail),
                     version, false, x);

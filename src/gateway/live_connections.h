@@ -37,8 +37,6 @@ class LiveConnections {
     return closed;
   }
 
-  size_t size() const { return by_serial_.size(); }
-
  private:
   // std::multimap: a handle (iterator) stays valid while others are added and removed.
   std::multimap<std::string, Closer> by_serial_;

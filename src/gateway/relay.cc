@@ -104,7 +104,7 @@ asio::awaitable<void> serve_tcp(Worker& worker, ClientConnection& client, const 
                                               seconds(snapshot.config.limits.upstream_timeout_s));
     if (ec) {
       entry.status = ec == beast::error::timeout ? 504 : 502;
-      entry.detail = "upstream " + upstream_key(route) + ": " + ec.message();
+      entry.detail = "upstream " + snapshot.upstream_key(route) + ": " + ec.message();
     } else {
       beast::flat_buffer none_from_client, none_from_upstream;
       RelayBytes bytes =

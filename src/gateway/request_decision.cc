@@ -19,16 +19,6 @@ RequestDecision refuse(int status, std::string error, std::string reason,
   return d;
 }
 
-// The Host header without its port: "a.example:8443" -> "a.example", "[::1]:443" -> "::1".
-std::string_view host_without_port(std::string_view host) {
-  if (host.starts_with('[')) {
-    size_t end = host.find(']');
-    return end == std::string_view::npos ? host : host.substr(1, end - 1);
-  }
-  size_t colon = host.rfind(':');
-  return colon == std::string_view::npos ? host : host.substr(0, colon);
-}
-
 }  // namespace
 
 RequestDecision decide_request(const RouteTable& routes, const RequestHead& head,
@@ -43,10 +33,9 @@ RequestDecision decide_request(const RouteTable& routes, const RequestHead& head
                   head.host_count > 1 ? "more than one Host header"
                                       : "no Host header: HTTP/1.1 requires one");
   }
-  const Route* route =
-      match_route(routes, head.sni, host_without_port(head.host), head.target, head.port);
+  const Route* route = match_route(routes, head.sni, head.host, head.target, head.port);
   if (route == nullptr || route->protocol == Protocol::tcp) {
-    std::string name(head.sni.empty() ? host_without_port(head.host) : head.sni);
+    std::string name(head.sni.empty() ? strip_port(head.host) : head.sni);
     return refuse(404, "no_route",
                   "no route for host " + quote_value(name, '"') + " and path " +
                       quote_value(head.target.substr(0, head.target.find('?')), '"'));

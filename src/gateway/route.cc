@@ -24,21 +24,6 @@ std::string_view drop_trailing_dot(std::string_view s) {
   return s;
 }
 
-// "host:port" / "[v6]:port" / "host" -> host ("[v6]" keeps no brackets).
-std::string_view strip_port(std::string_view host) {
-  if (host.starts_with('[')) {
-    size_t close = host.find(']');
-    return close == std::string_view::npos ? host : host.substr(1, close - 1);
-  }
-  size_t colon = host.find(':');
-  // More than one ':' is a bare IPv6 address, which a Host header may not carry unbracketed;
-  // leave it whole so it matches nothing by name.
-  if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos) {
-    return host.substr(0, colon);
-  }
-  return host;
-}
-
 bool has_dot_segment(std::string_view path) {
   size_t start = 0;
   while (start <= path.size()) {
@@ -58,6 +43,20 @@ int host_rank(const Route& r) {
 }
 
 }  // namespace
+
+std::string_view strip_port(std::string_view host) {
+  if (host.starts_with('[')) {
+    size_t close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(1, close - 1);
+  }
+  size_t colon = host.find(':');
+  // More than one ':' is a bare IPv6 address, which a Host header may not carry unbracketed;
+  // leave it whole so it matches nothing by name.
+  if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos) {
+    return host.substr(0, colon);
+  }
+  return host;
+}
 
 std::string_view protocol_name(Protocol p) {
   switch (p) {

@@ -39,6 +39,10 @@ struct Route {
 // Lowercases and drops one trailing dot: the form SNI patterns and names are compared in.
 std::string canonical_host(std::string_view host);
 
+// The host of a Host header: "host:port" -> "host", "[v6]:port" -> "v6" (no brackets); "host"
+// unchanged. A bare IPv6 address (more than one ':') is left whole, so it matches no name.
+std::string_view strip_port(std::string_view host_header);
+
 // True when `sni_pattern` (canonical, maybe "*.x") matches `host` (canonicalized here).
 bool host_matches_pattern(std::string_view sni_pattern, std::string_view host);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/fs.h"
+#include "gateway/upstream.h"
 #include "x509/inspect.h"
 
 namespace tether::gateway {
@@ -56,7 +57,7 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(
   }
   snapshot->routes = RouteTable(config.routes);
   for (const Route& route : snapshot->routes.routes()) {
-    snapshot->route_metrics.push_back(&metrics.route(route.name));
+    snapshot->route_state.push_back({&metrics.route(route.name), upstream_key(route)});
   }
   snapshot->config = std::move(config);
   return std::shared_ptr<const Snapshot>(std::move(snapshot));

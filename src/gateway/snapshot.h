@@ -22,15 +22,22 @@ namespace tether::gateway {
 struct Snapshot {
   Config config;
   RouteTable routes;
-  std::vector<obs::RouteMetrics*> route_metrics;  // parallel to routes.routes()
+  // What each route needs per request, made once: parallel to routes.routes().
+  struct RouteState {
+    obs::RouteMetrics* metrics;
+    std::string upstream_key;  // "host:port": the upstream pool's key and log name
+  };
+  std::vector<RouteState> route_state;
   // One TLS context per worker, each in that worker's OpenSSL library context, sharing ticket
   // keys so that any worker resumes any session.
   std::vector<std::shared_ptr<const tls::ServerContext>> tls;
   int64_t server_cert_not_after = 0;  // unix seconds
 
-  obs::RouteMetrics& metrics_for(const Route& route) const {
-    return *route_metrics[static_cast<size_t>(&route - routes.routes().data())];
+  const RouteState& state_of(const Route& route) const {
+    return route_state[static_cast<size_t>(&route - routes.routes().data())];
   }
+  obs::RouteMetrics& metrics_for(const Route& route) const { return *state_of(route).metrics; }
+  const std::string& upstream_key(const Route& route) const { return state_of(route).upstream_key; }
 };
 
 // Reads and parses the config file (see parse_config).

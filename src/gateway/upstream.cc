@@ -75,10 +75,4 @@ void UpstreamPool::give_back(const std::string& key, UpstreamConnectionPtr conne
   stack.push_back(Idle{std::move(connection), std::chrono::steady_clock::now()});
 }
 
-size_t UpstreamPool::idle_count() const {
-  size_t n = 0;
-  for (const auto& [key, stack] : idle_) n += stack.size();
-  return n;
-}
-
 }  // namespace tether::gateway

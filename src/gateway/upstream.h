@@ -46,8 +46,6 @@ class UpstreamPool {
   // Keeps a connection whose last response left it reusable.
   void give_back(const std::string& key, UpstreamConnectionPtr connection);
 
-  size_t idle_count() const;
-
  private:
   struct Idle {
     UpstreamConnectionPtr connection;

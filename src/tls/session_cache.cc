@@ -99,9 +99,4 @@ void SessionCache::erase(std::unordered_map<std::string, Entry>::iterator it) {
   sessions_.erase(it);
 }
 
-size_t SessionCache::size() const {
-  std::lock_guard lock(mutex_);
-  return sessions_.size();
-}
-
 }  // namespace tether::tls

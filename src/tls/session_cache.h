@@ -34,8 +34,6 @@ class SessionCache {
   // cache must outlive the context.
   void install(SSL_CTX* ctx);
 
-  size_t size() const;
-
  private:
   struct Entry {
     SSL_SESSION* session;  // one reference held by the cache
