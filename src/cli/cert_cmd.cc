@@ -6,6 +6,7 @@
 #include "common/fs.h"
 #include "pki/chain_check.h"
 #include "pki/identity.h"
+#include "pki/limbo.h"
 #include "pki/verify.h"
 #include "x509/inspect.h"
 #include "x509/pem.h"
@@ -19,10 +20,14 @@ struct VerifyArgs {
   std::vector<std::string> untrusted;
   std::string purpose = "client";
   std::string at;
-  std::string name;
+  std::vector<std::string> names;
+  std::vector<std::string> ekus;
+  std::vector<std::string> key_usages;
+  std::optional<int> max_depth;
   std::vector<std::string> crls;
   bool crl_check_all = false;
   std::string leaf;
+  std::string limbo;
 };
 
 std::string read_input(const std::string& path, std::string_view what) {
@@ -64,7 +69,10 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
     if (!at) throw CommandError{at.error(), kExitUsage};
     vo.at = *at;
   }
-  if (!args.name.empty()) vo.name = args.name;
+  for (const auto& name : args.names) vo.names.push_back(pki::peer_name_from_text(name));
+  vo.extended_key_usages = args.ekus;
+  vo.key_usages = args.key_usages;
+  vo.max_depth = args.max_depth;
   vo.crl_check_all = args.crl_check_all;
   for (const auto& path : args.trust) {
     auto certs = accept_or_reject(options, x509::parse_certificates(read_input(path, "trust file")),
@@ -115,6 +123,32 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
   }
 }
 
+// Batch mode: every case of an x509-limbo suite through verify_chain, results in the harness
+// format on stdout, a one-line summary with the slowest case on stderr.
+void run_limbo(const std::string& path) {
+  auto document = pki::read_maybe_gzipped(path);
+  if (!document) throw CommandError{document.error(), kExitUsage};
+  auto testcases = pki::limbo_testcases(*document);
+  if (!testcases) throw CommandError{testcases.error(), kExitUsage};
+  boost::json::array results;
+  results.reserve(testcases->size());
+  size_t successes = 0;
+  double total = 0;
+  pki::LimboOutcome slowest;
+  for (const boost::json::value& tc : *testcases) {
+    pki::LimboOutcome out = pki::run_limbo_case(tc.as_object());
+    total += out.seconds;
+    if (out.seconds >= slowest.seconds) slowest = out;
+    if (out.actual_result == "SUCCESS") ++successes;
+    results.push_back(boost::json::object{
+        {"id", out.id}, {"actual_result", out.actual_result}, {"context", out.context}});
+  }
+  print_json({{"version", 1}, {"harness", "tether-0.1.0"}, {"results", results}});
+  std::cerr << "limbo: " << results.size() << " cases in " << total << " s: " << successes
+            << " SUCCESS, " << results.size() - successes << " FAILURE; slowest " << slowest.seconds
+            << " s (" << slowest.id << ")\n";
+}
+
 void run_check_chain(const GlobalOptions& options, const std::string& path) {
   std::string bytes = read_input(path, "chain file");
   auto checked = pki::check_chain(bytes);
@@ -145,18 +179,42 @@ void add_cert_commands(CLI::App& app, GlobalOptions& options) {
       "verify",
       "verify LEAF.pem against the given roots; exit 0 and print the identity, or exit 1 "
       "and print a reason code");
-  verify->add_option("--trust", args->trust, "trusted roots (PEM); only these are trusted")
-      ->required();
+  verify->add_option("--trust", args->trust,
+                     "trust anchors (PEM); only these are trusted, self-signed or not");
   verify->add_option("--untrusted", args->untrusted, "intermediates (PEM)");
   verify->add_option("--purpose", args->purpose, "client (default), server or any");
   verify->add_option("--at", args->at, "verify at this RFC 3339 time instead of now");
-  verify->add_option("--name", args->name, "expected DNS name, IP address or e-mail address");
+  verify->add_option("--name", args->names,
+                     "expected DNS name, IP address or e-mail address; may repeat (all must "
+                     "match)");
+  verify->add_option("--eku", args->ekus,
+                     "extended key usage the leaf must carry (serverAuth, clientAuth, or a "
+                     "dotted OID); may repeat");
+  verify->add_option("--key-usage", args->key_usages,
+                     "key usage the leaf must assert (digitalSignature, ...); may repeat");
+  verify->add_option("--max-depth", args->max_depth,
+                     "the most intermediates between the leaf and the trust anchor")
+      ->check(CLI::Range(0, 1000));
   verify->add_option("--crl", args->crls, "CRL file (PEM or DER); may repeat");
   verify->add_flag("--crl-check-all", args->crl_check_all,
                    "with --crl: check every certificate in the chain");
-  verify->add_option("leaf", args->leaf, "certificate to verify (PEM or DER)")->required();
+  verify->add_option("leaf", args->leaf, "certificate to verify (PEM or DER)");
+  verify->add_option("--limbo", args->limbo,
+                     "run every case of an x509-limbo suite (JSON, or .gz) and write the "
+                     "harness results as JSON")
+      ->excludes("leaf")
+      ->excludes("--trust");
   add_json_option(verify, options);
-  verify->callback([&options, args] { run_verify(options, *args); });
+  verify->callback([&options, args] {
+    if (!args->limbo.empty()) return run_limbo(args->limbo);
+    if (args->leaf.empty() || args->trust.empty()) {
+      throw CommandError{make_error(Errc::invalid_argument,
+                                    "cert verify needs LEAF.pem and --trust ROOTS.pem (or "
+                                    "--limbo SUITE.json.gz)"),
+                         kExitUsage};
+    }
+    run_verify(options, *args);
+  });
 
   auto chain_file = std::make_shared<std::string>();
   auto* check = cert->add_subcommand("check-chain", "check an uploaded chain file (trust set)");

@@ -2,6 +2,7 @@
 
 #include <openssl/x509_vfy.h>
 
+#include "pki/strict_checks.h"
 #include "x509/inspect.h"
 #include "x509/openssl_error.h"
 
@@ -19,7 +20,86 @@ std::string describe(X509* cert, int depth) {
   return "certificate at depth " + std::to_string(depth) + " (" + x509::subject_string(cert) + ")";
 }
 
+// Host names match as RFC 6125 says and browsers do: a wildcard only as the whole left-most
+// label, and never the subject CN (deprecated since RFC 2818; an attacker-chosen CN must not
+// stand in for a missing subjectAltName).
+constexpr unsigned kHostFlags =
+    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
+
+const char* kind_text(PeerName::Kind kind) {
+  switch (kind) {
+    case PeerName::Kind::dns:
+      return "DNS name";
+    case PeerName::Kind::ip:
+      return "IP address";
+    case PeerName::Kind::email:
+      return "e-mail address";
+  }
+  return "name";
+}
+
+// Sets the first expected name on the verify parameters, so OpenSSL checks it as part of the
+// chain (X509_V_ERR_HOSTNAME_MISMATCH etc.).
+Status set_expected_name(X509_VERIFY_PARAM* param, const PeerName& name) {
+  int rc = 0;
+  switch (name.kind) {
+    case PeerName::Kind::ip:
+      rc = X509_VERIFY_PARAM_set1_ip_asc(param, name.value.c_str());
+      break;
+    case PeerName::Kind::email:
+      rc = X509_VERIFY_PARAM_set1_email(param, name.value.data(), name.value.size());
+      break;
+    case PeerName::Kind::dns:
+      X509_VERIFY_PARAM_set_hostflags(param, kHostFlags);
+      rc = X509_VERIFY_PARAM_set1_host(param, name.value.data(), name.value.size());
+      break;
+  }
+  if (rc != 1) {
+    return x509::openssl_error(Errc::invalid_argument, std::string("cannot use '") + name.value +
+                                                           "' as an expected " +
+                                                           kind_text(name.kind));
+  }
+  return ok_status();
+}
+
+// Every further expected name is checked against the leaf the same way OpenSSL checks the first.
+Status check_more_names(X509* leaf, const std::vector<PeerName>& names) {
+  for (size_t i = 1; i < names.size(); ++i) {
+    const PeerName& name = names[i];
+    int rc = 0;
+    switch (name.kind) {
+      case PeerName::Kind::ip:
+        rc = X509_check_ip_asc(leaf, name.value.c_str(), 0);
+        break;
+      case PeerName::Kind::email:
+        rc = X509_check_email(leaf, name.value.data(), name.value.size(), 0);
+        break;
+      case PeerName::Kind::dns:
+        rc = X509_check_host(leaf, name.value.data(), name.value.size(), kHostFlags, nullptr);
+        break;
+    }
+    if (rc != 1) {
+      x509::drain_openssl_errors();
+      return make_error(Errc::name_mismatch, describe(leaf, 0) + ": does not name " +
+                                                 kind_text(name.kind) + " '" + name.value + "'");
+    }
+  }
+  return ok_status();
+}
+
+
 }  // namespace
+
+PeerName peer_name_from_text(std::string text) {
+  PeerName name;
+  if (is_ip_address(text)) {
+    name.kind = PeerName::Kind::ip;
+  } else if (text.find('@') != std::string::npos) {
+    name.kind = PeerName::Kind::email;
+  }
+  name.value = std::move(text);
+  return name;
+}
 
 Result<Purpose> parse_purpose(std::string_view text) {
   if (text == "client") return Purpose::client;
@@ -98,12 +178,16 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   // X509_STRICT: reject what RFC 5280 forbids even where OpenSSL would tolerate it by default
   // (e.g. CA certificates without keyUsage, malformed AKI/SKI). A security product leans strict.
-  unsigned long flags = X509_V_FLAG_X509_STRICT;
+  // PARTIAL_CHAIN: a certificate in the trust set is an anchor whether or not it is self-signed.
+  unsigned long flags = X509_V_FLAG_X509_STRICT | X509_V_FLAG_PARTIAL_CHAIN;
   if (!options.crls.empty()) {
     flags |= X509_V_FLAG_CRL_CHECK;
     if (options.crl_check_all) flags |= X509_V_FLAG_CRL_CHECK_ALL;
   }
   X509_VERIFY_PARAM_set_flags(param, flags);
+  // Security level 2: at least 112-bit keys (RSA and DSA >= 2048 bits, ECC >= 224 bits) and no
+  // SHA-1 or MD5 signatures anywhere in the chain.
+  X509_VERIFY_PARAM_set_auth_level(param, 2);
   if (options.at) X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(*options.at));
   if (options.max_depth) X509_VERIFY_PARAM_set_depth(param, *options.max_depth);
   switch (options.purpose) {
@@ -116,21 +200,7 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
     case Purpose::any:
       break;
   }
-  if (options.name) {
-    const std::string& name = *options.name;
-    int rc = 0;
-    if (is_ip_address(name)) {
-      rc = X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
-    } else if (name.find('@') != std::string::npos) {
-      rc = X509_VERIFY_PARAM_set1_email(param, name.data(), name.size());
-    } else {
-      rc = X509_VERIFY_PARAM_set1_host(param, name.data(), name.size());
-    }
-    if (rc != 1) {
-      return x509::openssl_error(Errc::invalid_argument,
-                                 "cannot use '" + name + "' as a peer name");
-    }
-  }
+  if (!options.names.empty()) TETHER_TRY(set_expected_name(param, options.names.front()));
 
   int ok = X509_verify_cert(ctx.get());
   if (ok != 1) {
@@ -147,6 +217,8 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
   for (int i = 0; i < sk_X509_num(chain); ++i)
     result.chain.push_back(x509::up_ref(sk_X509_value(chain, i)));
+  TETHER_TRY(check_more_names(leaf, options.names));
+  TETHER_TRY(check_leaf_usages(leaf, options));
   return result;
 }
 

@@ -1,7 +1,8 @@
 // Certificate chain verification: the one verifier the CLI, the gateway and the portal call.
 //
 // OpenSSL builds and checks the path (RFC 5280 6.1); tether chooses the trust anchors (only
-// those given: never the system store), the flags, and maps each failure to one reason code.
+// those given: never the system store), the flags, adds its own checks on top of OpenSSL's
+// (pki/strict_checks.h) and maps each failure to one reason code.
 #pragma once
 
 #include <cstdint>
@@ -18,16 +19,34 @@ enum class Purpose { any, client, server };
 
 Result<Purpose> parse_purpose(std::string_view text);
 
+struct PeerName {
+  enum class Kind { dns, ip, email };
+  Kind kind = Kind::dns;
+  std::string value;
+};
+
+// Guesses the kind from the text, as `--name` does: an IP address literal, an e-mail address
+// (with '@'), otherwise a DNS name.
+PeerName peer_name_from_text(std::string text);
+
 struct VerifyOptions {
+  // Trust anchors. Each one is trusted as given, self-signed or not (RFC 5280 6.1.1 (d)): a
+  // tenant may pin an intermediate.
   std::vector<x509::X509Ptr> trusted;
   std::vector<x509::X509Ptr> untrusted;
   Purpose purpose = Purpose::client;
   std::optional<int64_t> at;  // validation time; now when unset
-  // Expected peer name: a DNS name, an IP address, or an e-mail address (with '@').
-  std::optional<std::string> name;
+  // Expected peer names; the leaf must match every one.
+  std::vector<PeerName> names;
+  // Extended key usages the leaf must carry, by OpenSSL short name or dotted OID
+  // ("serverAuth", "1.3.6.1.5.5.7.3.2"); empty = whatever the purpose requires.
+  std::vector<std::string> extended_key_usages;
+  // Key usage bits the leaf must assert when it has a keyUsage extension ("digitalSignature").
+  std::vector<std::string> key_usages;
   std::vector<x509::X509CrlPtr> crls;
   // With CRLs: check the whole chain rather than only the leaf.
   bool crl_check_all = false;
+  // The most intermediates allowed between the leaf and the trust anchor.
   std::optional<int> max_depth;
 };
 
