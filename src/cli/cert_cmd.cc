@@ -180,8 +180,9 @@ void add_cert_commands(CLI::App& app, GlobalOptions& options) {
       "verify LEAF.pem against the given roots; exit 0 and print the identity, or exit 1 "
       "and print a reason code");
   verify->add_option("--trust", args->trust,
-                     "trust anchors (PEM); only these are trusted, self-signed or not");
-  verify->add_option("--untrusted", args->untrusted, "intermediates (PEM)");
+                     "trust anchors (PEM); only these are trusted, self-signed or not; may "
+                     "repeat");
+  verify->add_option("--untrusted", args->untrusted, "intermediates (PEM); may repeat");
   verify->add_option("--purpose", args->purpose, "client (default), server or any");
   verify->add_option("--at", args->at, "verify at this RFC 3339 time instead of now");
   verify->add_option("--name", args->names,
@@ -198,6 +199,9 @@ void add_cert_commands(CLI::App& app, GlobalOptions& options) {
   verify->add_option("--crl", args->crls, "CRL file (PEM or DER); may repeat");
   verify->add_flag("--crl-check-all", args->crl_check_all,
                    "with --crl: check every certificate in the chain");
+  // Each repeatable option takes one value per occurrence, so it cannot swallow LEAF.pem.
+  for (const char* repeatable : {"--trust", "--untrusted", "--name", "--eku", "--key-usage", "--crl"})
+    verify->get_option(repeatable)->allow_extra_args(false);
   verify->add_option("leaf", args->leaf, "certificate to verify (PEM or DER)");
   verify->add_option("--limbo", args->limbo,
                      "run every case of an x509-limbo suite (JSON, or .gz) and write the "

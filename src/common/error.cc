@@ -68,6 +68,14 @@ std::string_view errc_reason(Errc code) {
       return "chain_too_long";
     case Errc::bad_certificate:
       return "bad_certificate";
+    case Errc::bad_extension:
+      return "bad_extension";
+    case Errc::bad_serial:
+      return "bad_serial";
+    case Errc::bad_name:
+      return "bad_name";
+    case Errc::name_constraint_violation:
+      return "name_constraint_violation";
     case Errc::issuer_mismatch:
       return "issuer_mismatch";
     case Errc::not_pem:

@@ -1,7 +1,12 @@
 #include "pki/verify.h"
 
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
+#include <chrono>
+#include <ctime>
+
+#include "pki/path_search.h"
 #include "pki/strict_checks.h"
 #include "x509/inspect.h"
 #include "x509/openssl_error.h"
@@ -23,6 +28,10 @@ std::string describe(X509* cert, int depth) {
 // Host names match as RFC 6125 says and browsers do: a wildcard only as the whole left-most
 // label, and never the subject CN (deprecated since RFC 2818; an attacker-chosen CN must not
 // stand in for a missing subjectAltName).
+// Path search stops trying alternatives after this long; a case built to exhaust path builders
+// then fails with the first path's reason.
+constexpr auto kVerifyTimeBudget = std::chrono::milliseconds(500);
+
 constexpr unsigned kHostFlags =
     X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
 
@@ -50,7 +59,6 @@ Status set_expected_name(X509_VERIFY_PARAM* param, const PeerName& name) {
       rc = X509_VERIFY_PARAM_set1_email(param, name.value.data(), name.value.size());
       break;
     case PeerName::Kind::dns:
-      X509_VERIFY_PARAM_set_hostflags(param, kHostFlags);
       rc = X509_VERIFY_PARAM_set1_host(param, name.value.data(), name.value.size());
       break;
   }
@@ -133,6 +141,13 @@ Errc reason_for_verify_error(int err) {
       return Errc::path_too_long;
     case X509_V_ERR_CERT_CHAIN_TOO_LONG:
       return Errc::chain_too_long;
+    case X509_V_ERR_PERMITTED_VIOLATION:
+    case X509_V_ERR_EXCLUDED_VIOLATION:
+    case X509_V_ERR_SUBTREE_MINMAX:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
+    case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
+      return Errc::name_constraint_violation;
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
     case X509_V_ERR_EMAIL_MISMATCH:
@@ -159,22 +174,83 @@ Errc reason_for_verify_error(int err) {
   }
 }
 
-Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
-  if (options.trusted.empty()) {
-    return make_error(Errc::invalid_argument, "no trust anchors given: pass --trust ROOTS.pem");
+namespace {
+
+// What the verify callback needs to know about the call it serves.
+struct CallbackState {
+  Purpose purpose = Purpose::any;
+  int64_t at = 0;
+};
+
+int callback_state_index() {
+  static const int index = X509_STORE_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// The leaf's extendedKeyUsage allows the purpose (RFC 5280 4.2.1.12: no extension allows any).
+bool leaf_eku_allows(X509* leaf, Purpose purpose) {
+  if ((X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) == 0) return true;
+  uint32_t xku = X509_get_extended_key_usage(leaf);
+  switch (purpose) {
+    case Purpose::server:
+      return (xku & (XKU_SSL_SERVER | XKU_SGC)) != 0;
+    case Purpose::client:
+      return (xku & XKU_SSL_CLIENT) != 0;
+    case Purpose::any:
+      return true;
   }
-  x509::X509StorePtr store(X509_STORE_new());
-  for (const auto& cert : options.trusted) {
-    if (X509_STORE_add_cert(store.get(), cert.get()) != 1) x509::drain_openssl_errors();
+  return false;
+}
+
+// Three places where OpenSSL 3.0 refuses what RFC 5280 accepts. Each is excused only in the
+// exact situation described; every other error stands.
+int excuse_openssl_quirks(int ok, X509_STORE_CTX* ctx) {
+  if (ok == 1) return ok;
+  const auto* state =
+      static_cast<const CallbackState*>(X509_STORE_CTX_get_ex_data(ctx, callback_state_index()));
+  if (state == nullptr) return ok;
+  X509* cert = X509_STORE_CTX_get_current_cert(ctx);
+  int depth = X509_STORE_CTX_get_error_depth(ctx);
+  switch (X509_STORE_CTX_get_error(ctx)) {
+    case X509_V_ERR_CERT_HAS_EXPIRED: {
+      // RFC 5280 4.1.2.5: the validity period includes notAfter itself; OpenSSL counts the
+      // notAfter second as expired.
+      auto not_after = cert ? x509::asn1_time_to_unix(X509_get0_notAfter(cert)) : std::nullopt;
+      return not_after && *not_after == state->at ? 1 : ok;
+    }
+    case X509_V_ERR_CA_CERT_MISSING_KEY_USAGE:
+      // A trust anchor is a name and a key (RFC 5280 6.1.1 (d)); X509_STRICT's keyUsage rule is
+      // for the CAs below it. Certificates at or above num_untrusted came from the trust set.
+      return depth >= X509_STORE_CTX_get_num_untrusted(ctx) ? 1 : ok;
+    case X509_V_ERR_INVALID_PURPOSE:
+      // For the leaf, OpenSSL's TLS purposes also demand TLS keyUsage bits. Path validation
+      // checks the extendedKeyUsage; the key usage a caller needs is asked for explicitly
+      // (VerifyOptions::key_usages), and the TLS handshake itself proves the key signs.
+      return depth == 0 && cert != nullptr && leaf_eku_allows(cert, state->purpose) ? 1 : ok;
+    default:
+      return ok;
   }
-  for (const auto& crl : options.crls) {
-    if (X509_STORE_add_crl(store.get(), crl.get()) != 1) x509::drain_openssl_errors();
-  }
-  x509::X509StackPtr untrusted = x509::make_stack(options.untrusted);
+}
+
+// The chain of a successful verification, leaf first.
+std::vector<x509::X509Ptr> verified_chain(X509_STORE_CTX* ctx) {
+  std::vector<x509::X509Ptr> chain;
+  STACK_OF(X509)* stack = X509_STORE_CTX_get0_chain(ctx);
+  for (int i = 0; i < sk_X509_num(stack); ++i) chain.push_back(x509::up_ref(sk_X509_value(stack, i)));
+  return chain;
+}
+
+// One X509_verify_cert over the given untrusted certificates.
+Result<VerifiedChain> verify_once(X509* leaf, X509_STORE* store, const std::vector<X509*>& untrusted,
+                                  const VerifyOptions& options, const CallbackState& state) {
+  x509::X509BorrowedStackPtr stack(sk_X509_new_null());
+  for (X509* cert : untrusted) sk_X509_push(stack.get(), cert);
   x509::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
+  if (X509_STORE_CTX_init(ctx.get(), store, leaf, stack.get()) != 1) {
     return x509::openssl_error(Errc::crypto_error, "cannot set up verification");
   }
+  X509_STORE_CTX_set_ex_data(ctx.get(), callback_state_index(), const_cast<CallbackState*>(&state));
+  X509_STORE_CTX_set_verify_cb(ctx.get(), excuse_openssl_quirks);
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   // X509_STRICT: reject what RFC 5280 forbids even where OpenSSL would tolerate it by default
   // (e.g. CA certificates without keyUsage, malformed AKI/SKI). A security product leans strict.
@@ -188,8 +264,10 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
   // Security level 2: at least 112-bit keys (RSA and DSA >= 2048 bits, ECC >= 224 bits) and no
   // SHA-1 or MD5 signatures anywhere in the chain.
   X509_VERIFY_PARAM_set_auth_level(param, 2);
-  if (options.at) X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(*options.at));
-  if (options.max_depth) X509_VERIFY_PARAM_set_depth(param, *options.max_depth);
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(state.at));
+  // Host names never match the subject CN, and name constraints then apply to the
+  // subjectAltName only, whatever kind of name is expected.
+  X509_VERIFY_PARAM_set_hostflags(param, kHostFlags);
   switch (options.purpose) {
     case Purpose::client:
       X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
@@ -202,8 +280,7 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
   }
   if (!options.names.empty()) TETHER_TRY(set_expected_name(param, options.names.front()));
 
-  int ok = X509_verify_cert(ctx.get());
-  if (ok != 1) {
+  if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     int depth = X509_STORE_CTX_get_error_depth(ctx.get());
     X509* at_fault = X509_STORE_CTX_get_current_cert(ctx.get());
@@ -213,13 +290,44 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
     return make_error(err == X509_V_OK ? Errc::verify_failed : reason_for_verify_error(err),
                       sentence);
   }
-  VerifiedChain result;
-  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
-  for (int i = 0; i < sk_X509_num(chain); ++i)
-    result.chain.push_back(x509::up_ref(sk_X509_value(chain, i)));
+  VerifiedChain result{verified_chain(ctx.get())};
   TETHER_TRY(check_more_names(leaf, options.names));
-  TETHER_TRY(check_leaf_usages(leaf, options));
+  TETHER_TRY(check_chain(result.chain, options));
   return result;
+}
+
+}  // namespace
+
+Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
+  if (options.trusted.empty()) {
+    return make_error(Errc::invalid_argument, "no trust anchors given: pass --trust ROOTS.pem");
+  }
+  auto deadline = std::chrono::steady_clock::now() + kVerifyTimeBudget;
+  x509::X509StorePtr store(X509_STORE_new());
+  for (const auto& cert : options.trusted) {
+    if (X509_STORE_add_cert(store.get(), cert.get()) != 1) x509::drain_openssl_errors();
+  }
+  for (const auto& crl : options.crls) {
+    if (X509_STORE_add_crl(store.get(), crl.get()) != 1) x509::drain_openssl_errors();
+  }
+  CallbackState state{options.purpose, options.at ? *options.at : static_cast<int64_t>(time(nullptr))};
+
+  // First the path OpenSSL builds from everything offered; its refusal is the one reported.
+  std::vector<X509*> all;
+  for (const auto& cert : options.untrusted) all.push_back(cert.get());
+  auto first = verify_once(leaf, store.get(), all, options, state);
+  if (first || first.error().code == Errc::invalid_argument) return first;
+
+  // Then each other candidate path, offered alone so that OpenSSL cannot pick the bad issuer.
+  PathSearchLimits limits;
+  limits.deadline = deadline;
+  auto candidates = candidate_paths(leaf, options.trusted, options.untrusted, limits);
+  for (const auto& path : candidates) {
+    if (path == all || std::chrono::steady_clock::now() > deadline) continue;
+    auto again = verify_once(leaf, store.get(), path, options, state);
+    if (again) return again;
+  }
+  return first;
 }
 
 }  // namespace tether::pki

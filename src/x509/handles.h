@@ -61,6 +61,12 @@ struct X509StackFree {
 };
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackFree>;
 
+// A stack that only borrows its certificates (sk_X509_free: the elements are not freed).
+struct X509BorrowedStackFree {
+  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
+};
+using X509BorrowedStackPtr = std::unique_ptr<STACK_OF(X509), X509BorrowedStackFree>;
+
 struct X509CrlStackFree {
   void operator()(STACK_OF(X509_CRL) * s) const { sk_X509_CRL_pop_free(s, X509_CRL_free); }
 };

@@ -24,7 +24,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIVERGENCES = os.path.join(HERE, "limbo-divergences.txt")
 # The recorded agreement: raise it when tether gets better, never lower it to make a run pass.
-MIN_AGREE = 0
+MIN_AGREE = 9760
 NO_DIVERGENCE_FAMILIES = {"crl", "cve", "pathlen", "pathological"}
 MAX_CASE_SECONDS = 1.0
 
