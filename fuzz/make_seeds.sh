@@ -15,7 +15,8 @@ cd "$work"
 pass="fuzz-passphrase"
 spiffe="spiffe://tether.internal/tenant/acme/connector/edge-1"
 
-rm -rf "$out"
+# Only the directories made here: the other seeds (gateway_config, limbo_case, ...) are kept.
+rm -rf "$out"/{certificate,csr,chain,crl,pem_blocks,private_key}
 mkdir -p "$out"/{certificate,csr,chain,crl,pem_blocks,private_key}
 
 # A tether-shaped PKI: root -> issuing intermediate (pathlen 0) -> connector leaves.

@@ -193,19 +193,22 @@ void add_cert_commands(CLI::App& app, GlobalOptions& options) {
                      "dotted OID); may repeat");
   verify->add_option("--key-usage", args->key_usages,
                      "key usage the leaf must assert (digitalSignature, ...); may repeat");
-  verify->add_option("--max-depth", args->max_depth,
-                     "the most intermediates between the leaf and the trust anchor")
+  verify
+      ->add_option("--max-depth", args->max_depth,
+                   "the most intermediates between the leaf and the trust anchor")
       ->check(CLI::Range(0, 1000));
   verify->add_option("--crl", args->crls, "CRL file (PEM or DER); may repeat");
   verify->add_flag("--crl-check-all", args->crl_check_all,
                    "with --crl: check every certificate in the chain");
   // Each repeatable option takes one value per occurrence, so it cannot swallow LEAF.pem.
-  for (const char* repeatable : {"--trust", "--untrusted", "--name", "--eku", "--key-usage", "--crl"})
+  for (const char* repeatable :
+       {"--trust", "--untrusted", "--name", "--eku", "--key-usage", "--crl"})
     verify->get_option(repeatable)->allow_extra_args(false);
   verify->add_option("leaf", args->leaf, "certificate to verify (PEM or DER)");
-  verify->add_option("--limbo", args->limbo,
-                     "run every case of an x509-limbo suite (JSON, or .gz) and write the "
-                     "harness results as JSON")
+  verify
+      ->add_option("--limbo", args->limbo,
+                   "run every case of an x509-limbo suite (JSON, or .gz) and write the "
+                   "harness results as JSON")
       ->excludes("leaf")
       ->excludes("--trust");
   add_json_option(verify, options);

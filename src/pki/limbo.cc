@@ -86,7 +86,8 @@ Result<LimboCase> limbo_case_from_json(const json::object& tc) {
   VerifyOptions& o = c.options;
 
   const json::value* kind = tc.if_contains("validation_kind");
-  if (kind == nullptr || !kind->is_string()) return bad_field(c.id, "validation_kind", "is missing");
+  if (kind == nullptr || !kind->is_string())
+    return bad_field(c.id, "validation_kind", "is missing");
   if (kind->as_string() == "SERVER") {
     o.purpose = Purpose::server;
   } else if (kind->as_string() == "CLIENT") {
@@ -99,9 +100,11 @@ Result<LimboCase> limbo_case_from_json(const json::object& tc) {
   TETHER_ASSIGN_OR_RETURN(o.trusted, pem_list(tc, c.id, "trusted_certs"));
   TETHER_ASSIGN_OR_RETURN(o.untrusted, pem_list(tc, c.id, "untrusted_intermediates"));
   const json::value* peer = tc.if_contains("peer_certificate");
-  if (peer == nullptr || !peer->is_string()) return bad_field(c.id, "peer_certificate", "is missing");
+  if (peer == nullptr || !peer->is_string())
+    return bad_field(c.id, "peer_certificate", "is missing");
   auto leaf = x509::parse_certificate(peer->as_string());
-  if (!leaf) return bad_field(c.id, "peer_certificate", "is not a certificate: " + leaf.error().message);
+  if (!leaf)
+    return bad_field(c.id, "peer_certificate", "is not a certificate: " + leaf.error().message);
   c.leaf = std::move(leaf).value();
 
   if (const json::value* t = tc.if_contains("validation_time"); t && !t->is_null()) {

@@ -84,15 +84,16 @@ bool is_valid_dns_san(std::string_view name) {
   return is_ldh_name(name);
 }
 
-bool is_valid_dns_constraint(std::string_view name) { return is_ldh_name(name); }
+bool is_valid_dns_constraint(std::string_view name) {
+  return is_ldh_name(name);
+}
 
 bool is_valid_email_san(std::string_view name) {
   size_t at = name.rfind('@');
   if (at == std::string_view::npos || at == 0) return false;
   std::string_view local = name.substr(0, at);
-  bool printable = std::all_of(local.begin(), local.end(), [](char c) {
-    return c > 0x20 && c < 0x7f && c != '@';
-  });
+  bool printable = std::all_of(local.begin(), local.end(),
+                               [](char c) { return c > 0x20 && c < 0x7f && c != '@'; });
   return printable && is_ldh_name(name.substr(at + 1));
 }
 

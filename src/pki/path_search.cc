@@ -22,25 +22,38 @@ bool same_ca(X509* a, X509* b) {
 
 }  // namespace
 
-std::vector<std::vector<X509*>> candidate_paths(X509* leaf, const std::vector<x509::X509Ptr>& trusted,
-                                                const std::vector<x509::X509Ptr>& untrusted,
-                                                const PathSearchLimits& limits) {
-  std::vector<std::vector<X509*>> found;
+CandidatePaths candidate_paths(X509* leaf, const std::vector<x509::X509Ptr>& trusted,
+                               const std::vector<x509::X509Ptr>& untrusted,
+                               const PathSearchLimits& limits) {
+  CandidatePaths out;
+  auto add = [&](const std::vector<X509*>& path) {
+    // A path that reaches two anchors is offered once: OpenSSL picks the anchor itself.
+    if (std::find(out.paths.begin(), out.paths.end(), path) == out.paths.end())
+      out.paths.push_back(path);
+  };
+  auto step = [&] {
+    if (++out.steps <= limits.max_steps) return true;
+    out.stopped_at_limit = true;
+    return false;
+  };
   // Breadth first, so shorter paths are tried first and a deep maze cannot starve them.
   std::deque<std::vector<X509*>> partial{{}};
-  size_t steps = 0;
-  while (!partial.empty() && found.size() < limits.max_paths) {
+  while (!partial.empty()) {
+    if (out.paths.size() >= limits.max_paths ||
+        std::chrono::steady_clock::now() > limits.deadline) {
+      out.stopped_at_limit = true;
+      break;
+    }
     std::vector<X509*> path = std::move(partial.front());
     partial.pop_front();
     X509* tip = path.empty() ? leaf : path.back();
-    if (std::chrono::steady_clock::now() > limits.deadline) break;
     for (const auto& anchor : trusted) {
-      if (++steps > limits.max_steps) return found;
-      if (issued_by(anchor.get(), tip) && found.size() < limits.max_paths) found.push_back(path);
+      if (!step()) return out;
+      if (issued_by(anchor.get(), tip) && out.paths.size() < limits.max_paths) add(path);
     }
     if (path.size() >= limits.max_intermediates) continue;
     for (const auto& candidate : untrusted) {
-      if (++steps > limits.max_steps) return found;
+      if (!step()) return out;
       X509* c = candidate.get();
       if (!issued_by(c, tip) || same_ca(c, leaf)) continue;
       if (std::any_of(path.begin(), path.end(), [&](X509* p) { return same_ca(p, c); })) continue;
@@ -49,12 +62,7 @@ std::vector<std::vector<X509*>> candidate_paths(X509* leaf, const std::vector<x5
       partial.push_back(std::move(longer));
     }
   }
-  // A path that reaches two anchors is offered once: OpenSSL picks the anchor itself.
-  std::vector<std::vector<X509*>> unique;
-  for (auto& p : found) {
-    if (std::find(unique.begin(), unique.end(), p) == unique.end()) unique.push_back(std::move(p));
-  }
-  return unique;
+  return out;
 }
 
 }  // namespace tether::pki

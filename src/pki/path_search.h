@@ -16,17 +16,24 @@
 namespace tether::pki {
 
 struct PathSearchLimits {
-  size_t max_paths = 16;       // candidate paths returned
+  size_t max_paths = 16;         // candidate paths returned
   size_t max_intermediates = 8;  // per path
-  size_t max_steps = 2000;     // issuer lookups, whatever the pool looks like
+  size_t max_steps = 2000;       // issuer lookups, whatever the pool looks like
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
-// Each result is the intermediates of one path, in order from the leaf's issuer upwards; the
-// path ends at a certificate from `trusted` (not included). Shorter paths come first. Issuers
-// are matched by name and key identifier (X509_check_issued); signatures are left to OpenSSL.
-std::vector<std::vector<X509*>> candidate_paths(X509* leaf, const std::vector<x509::X509Ptr>& trusted,
-                                                const std::vector<x509::X509Ptr>& untrusted,
-                                                const PathSearchLimits& limits);
+struct CandidatePaths {
+  // Each path is the intermediates between the leaf and a certificate from `trusted` (not
+  // included), from the leaf's issuer upwards. Shorter paths come first.
+  std::vector<std::vector<X509*>> paths;
+  size_t steps = 0;               // issuer lookups made
+  bool stopped_at_limit = false;  // a limit ended the search before every path was seen
+};
+
+// Issuers are matched by name and key identifier (X509_check_issued); signatures are left to
+// OpenSSL.
+CandidatePaths candidate_paths(X509* leaf, const std::vector<x509::X509Ptr>& trusted,
+                               const std::vector<x509::X509Ptr>& untrusted,
+                               const PathSearchLimits& limits);
 
 }  // namespace tether::pki

@@ -32,7 +32,9 @@ std::string where(X509* cert, size_t depth) {
   return "certificate at depth " + std::to_string(depth) + " (" + x509::subject_string(cert) + ")";
 }
 
-std::string leaf_text(X509* leaf) { return where(leaf, 0); }
+std::string leaf_text(X509* leaf) {
+  return where(leaf, 0);
+}
 
 bool self_issued(X509* cert) {
   return X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;
@@ -146,25 +148,24 @@ Status check_key(X509* cert, size_t depth) {
     case EVP_PKEY_RSA:
     case EVP_PKEY_RSA_PSS:
       if (EVP_PKEY_get_bits(key) % 8 != 0) {
-        return make_error(Errc::unsupported_key,
-                          where(cert, depth) + ": RSA modulus of " +
-                              std::to_string(EVP_PKEY_get_bits(key)) +
-                              " bits is not a whole number of octets");
+        return make_error(Errc::unsupported_key, where(cert, depth) + ": RSA modulus of " +
+                                                     std::to_string(EVP_PKEY_get_bits(key)) +
+                                                     " bits is not a whole number of octets");
       }
       return ok_status();
     case EVP_PKEY_EC: {
       char group[64] = {};
       size_t len = 0;
       if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) != 1) {
-        return make_error(Errc::unsupported_key,
-                          where(cert, depth) +
-                              ": EC key with explicit curve parameters; use a named curve");
+        return make_error(
+            Errc::unsupported_key,
+            where(cert, depth) + ": EC key with explicit curve parameters; use a named curve");
       }
       std::string_view name(group, len);
       if (name == "prime256v1" || name == "secp384r1" || name == "secp521r1") return ok_status();
-      return make_error(Errc::unsupported_key,
-                        where(cert, depth) + ": EC curve " + std::string(name) +
-                            " is not accepted; use P-256, P-384 or P-521");
+      return make_error(Errc::unsupported_key, where(cert, depth) + ": EC curve " +
+                                                   std::string(name) +
+                                                   " is not accepted; use P-256, P-384 or P-521");
     }
     case EVP_PKEY_ED25519:
     case EVP_PKEY_ED448:
@@ -276,9 +277,9 @@ Status check_leaf_usages(X509* leaf, const VerifyOptions& options) {
       const auto* it = std::find_if(kKeyUsageBits.begin(), kKeyUsageBits.end(),
                                     [&](const auto& kv) { return kv.first == wanted; });
       if (it == kKeyUsageBits.end()) {
-        return make_error(Errc::invalid_argument,
-                          "unknown key usage '" + wanted + "': use an RFC 5280 name such as "
-                                                           "digitalSignature");
+        return make_error(Errc::invalid_argument, "unknown key usage '" + wanted +
+                                                      "': use an RFC 5280 name such as "
+                                                      "digitalSignature");
       }
       if ((bits & it->second) == 0) {
         return make_error(Errc::bad_purpose, leaf_text(leaf) + ": keyUsage lacks " + wanted);

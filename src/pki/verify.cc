@@ -63,9 +63,9 @@ Status set_expected_name(X509_VERIFY_PARAM* param, const PeerName& name) {
       break;
   }
   if (rc != 1) {
-    return x509::openssl_error(Errc::invalid_argument, std::string("cannot use '") + name.value +
-                                                           "' as an expected " +
-                                                           kind_text(name.kind));
+    return x509::openssl_error(
+        Errc::invalid_argument,
+        std::string("cannot use '") + name.value + "' as an expected " + kind_text(name.kind));
   }
   return ok_status();
 }
@@ -94,7 +94,6 @@ Status check_more_names(X509* leaf, const std::vector<PeerName>& names) {
   }
   return ok_status();
 }
-
 
 }  // namespace
 
@@ -236,13 +235,15 @@ int excuse_openssl_quirks(int ok, X509_STORE_CTX* ctx) {
 std::vector<x509::X509Ptr> verified_chain(X509_STORE_CTX* ctx) {
   std::vector<x509::X509Ptr> chain;
   STACK_OF(X509)* stack = X509_STORE_CTX_get0_chain(ctx);
-  for (int i = 0; i < sk_X509_num(stack); ++i) chain.push_back(x509::up_ref(sk_X509_value(stack, i)));
+  for (int i = 0; i < sk_X509_num(stack); ++i)
+    chain.push_back(x509::up_ref(sk_X509_value(stack, i)));
   return chain;
 }
 
 // One X509_verify_cert over the given untrusted certificates.
-Result<VerifiedChain> verify_once(X509* leaf, X509_STORE* store, const std::vector<X509*>& untrusted,
-                                  const VerifyOptions& options, const CallbackState& state) {
+Result<VerifiedChain> verify_once(X509* leaf, X509_STORE* store,
+                                  const std::vector<X509*>& untrusted, const VerifyOptions& options,
+                                  const CallbackState& state) {
   x509::X509BorrowedStackPtr stack(sk_X509_new_null());
   for (X509* cert : untrusted) sk_X509_push(stack.get(), cert);
   x509::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
@@ -310,7 +311,8 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
   for (const auto& crl : options.crls) {
     if (X509_STORE_add_crl(store.get(), crl.get()) != 1) x509::drain_openssl_errors();
   }
-  CallbackState state{options.purpose, options.at ? *options.at : static_cast<int64_t>(time(nullptr))};
+  CallbackState state{options.purpose,
+                      options.at ? *options.at : static_cast<int64_t>(time(nullptr))};
 
   // First the path OpenSSL builds from everything offered; its refusal is the one reported.
   std::vector<X509*> all;
@@ -322,7 +324,7 @@ Result<VerifiedChain> verify_chain(X509* leaf, const VerifyOptions& options) {
   PathSearchLimits limits;
   limits.deadline = deadline;
   auto candidates = candidate_paths(leaf, options.trusted, options.untrusted, limits);
-  for (const auto& path : candidates) {
+  for (const auto& path : candidates.paths) {
     if (path == all || std::chrono::steady_clock::now() > deadline) continue;
     auto again = verify_once(leaf, store.get(), path, options, state);
     if (again) return again;
