@@ -94,8 +94,11 @@ Status check_authority_key_id(X509* cert, size_t depth, bool anchor) {
                           ": authorityKeyIdentifier names an issuer certificate by name and "
                           "serial; tether accepts the keyIdentifier form only");
   }
-  // Self-signed by its own signature: OpenSSL's EXFLAG_SS itself requires the AKI to match.
-  if (self_issued(cert) && X509_verify(cert, X509_get0_pubkey(cert)) == 1) {
+  // A self-signed certificate whose AKI names another key. OpenSSL's EXFLAG_SS already requires
+  // a matching AKI, so only a self-issued certificate without it costs a signature check (a key
+  // rollover certificate is self-issued, signed by the old key, and rightly names that key).
+  if ((X509_get_extension_flags(cert) & EXFLAG_SS) == 0 && self_issued(cert) &&
+      X509_verify(cert, X509_get0_pubkey(cert)) == 1) {
     const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(cert);
     if (ski != nullptr && ASN1_OCTET_STRING_cmp(ski, aki->keyid) != 0) {
       return make_error(Errc::bad_extension,

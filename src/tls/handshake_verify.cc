@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "pki/strict_checks.h"
 #include "pki/verify.h"
 #include "x509/inspect.h"
 #include "x509/openssl_error.h"
@@ -71,6 +72,26 @@ int check_leaf(X509* leaf, const VerifyPolicy& policy, HandshakeOutcome& out) {
   return X509_V_OK;
 }
 
+// tether's checks on top of OpenSSL's, the same ones `tether cert verify` makes
+// (pki/strict_checks.h), on the path OpenSSL accepted. Returns X509_V_OK or the X509_V_ERR_*
+// whose alert the client should get.
+int check_path(X509_STORE_CTX* store_ctx, HandshakeOutcome& out) {
+  std::vector<x509::X509Ptr> chain;
+  STACK_OF(X509)* stack = X509_STORE_CTX_get0_chain(store_ctx);
+  for (int i = 0; i < sk_X509_num(stack); ++i)
+    chain.push_back(x509::up_ref(sk_X509_value(stack, i)));
+  pki::VerifyOptions client;
+  client.purpose = pki::Purpose::client;
+  auto checked = pki::check_chain(chain, client);
+  if (checked) return X509_V_OK;
+  if (!chain.empty()) out.serial_hex = x509::serial_hex(chain.front().get());
+  reject(out, reason_from_errc(checked.error().code), checked.error().message);
+  // bad_purpose gets unsupported_certificate, as OpenSSL's own EKU refusal does; the rest
+  // bad_certificate (see check_leaf).
+  return checked.error().code == Errc::bad_purpose ? X509_V_ERR_INVALID_PURPOSE
+                                                   : X509_V_ERR_CERT_REJECTED;
+}
+
 // Replaces OpenSSL's default X509_verify_cert call (SSL_CTX_set_cert_verify_callback), so the
 // tether checks run in the same step and their failure aborts the handshake with an alert.
 int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
@@ -91,7 +112,8 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
            where + ": " + X509_verify_cert_error_string(err));
     return 0;
   }
-  int err = check_leaf(leaf, policy, out);
+  int err = check_path(store_ctx, out);
+  if (err == X509_V_OK) err = check_leaf(leaf, policy, out);
   if (err == X509_V_OK) return 1;
   X509_STORE_CTX_set_error_depth(store_ctx, 0);
   X509_STORE_CTX_set_current_cert(store_ctx, leaf);

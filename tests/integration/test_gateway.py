@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 import testpki
@@ -245,6 +246,18 @@ def test_curl_with_server_auth_only_certificate_is_unsupported_certificate(gatew
     start = gateway.mark()
     proc, _, _ = curl(gateway, server_pki, bundle, "acme.test")
     assert_refused(gateway, start, proc, "alert unsupported certificate", "bad_purpose")
+
+
+def test_certificate_openssl_accepts_but_tether_refuses_is_bad_certificate(gateway, server_pki, pki, tmp_path):
+    # The gateway runs the same checks on top of OpenSSL's as `tether cert verify`: here a
+    # dNSName with an underscore, which OpenSSL's chain checks let through (RFC 5280 4.2.1.6).
+    bundle = issue_with_tether_key(pki, tmp_path, "connector/acme/underscore", ExtendedKeyUsageOID.CLIENT_AUTH,
+                                   "spiffe://tether.internal/tenant/acme/connector/underscore",
+                                   extra_sans=[x509.DNSName("edge_1.acme.test")])
+    start = gateway.mark()
+    proc, _, _ = curl(gateway, server_pki, bundle, "acme.test")
+    line = assert_refused(gateway, start, proc, "alert bad certificate", "bad_certificate")
+    assert "subjectAltName dNSName 'edge_1.acme.test' is not a host name" in line["detail"], line
 
 
 def test_tls11_client_is_protocol_version(gateway, server_pki, acme):

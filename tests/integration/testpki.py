@@ -88,8 +88,9 @@ def faketime_env(offset):
     return env
 
 
-def issue_with_tether_key(tether, tmp_path, cn, eku, uri):
-    """A leaf signed by the real issuing CA key, with the given CN / EKU / URI SAN."""
+def issue_with_tether_key(tether, tmp_path, cn, eku, uri, extra_sans=()):
+    """A leaf signed by the real issuing CA key, with the given CN / EKU / URI SAN (and any
+    further subjectAltName entries)."""
     issuing = x509.load_pem_x509_certificate(tether.issuing_pem.read_bytes())
     ca_key = serialization.load_pem_private_key(tether.issuing_key.read_bytes(), PASSPHRASE.encode())
     key = ec_key()
@@ -105,7 +106,8 @@ def issue_with_tether_key(tether, tmp_path, cn, eku, uri):
             .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing.public_key()), critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri)]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri), *extra_sans]),
+                           critical=False)
             .sign(ca_key, hashes.SHA256()))
     certs = tmp_path / "bundle" / "certs"
     certs.mkdir(parents=True)
