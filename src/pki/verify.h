@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "pki/peer_names.h"
 #include "x509/handles.h"
 
 namespace tether::pki {
@@ -18,16 +19,6 @@ namespace tether::pki {
 enum class Purpose { any, client, server };
 
 Result<Purpose> parse_purpose(std::string_view text);
-
-struct PeerName {
-  enum class Kind { dns, ip, email };
-  Kind kind = Kind::dns;
-  std::string value;
-};
-
-// Guesses the kind from the text, as `--name` does: an IP address literal, an e-mail address
-// (with '@'), otherwise a DNS name.
-PeerName peer_name_from_text(std::string text);
 
 struct VerifyOptions {
   // Trust anchors. Each one is trusted as given, self-signed or not (RFC 5280 6.1.1 (d)): a
