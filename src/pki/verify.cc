@@ -119,6 +119,17 @@ bool leaf_eku_allows(X509* leaf, Purpose purpose) {
   return false;
 }
 
+// OpenSSL refused the leaf for the purpose, and its keyUsage (not its extendedKeyUsage) is why:
+// the keyUsage lacks every bit OpenSSL's TLS purpose wants (RFC 5280 4.2.1.12 leaves the
+// combination to the application).
+bool refused_for_key_usage_only(X509* leaf, Purpose purpose) {
+  uint32_t ku = X509_get_key_usage(leaf);  // UINT32_MAX without the extension
+  uint32_t tls_bits = purpose == Purpose::server
+                          ? (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT)
+                          : (KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT);
+  return (ku & tls_bits) == 0 && leaf_eku_allows(leaf, purpose);
+}
+
 // Three places where OpenSSL 3.0 refuses what RFC 5280 accepts. Each is excused only in the
 // exact situation described; every other error stands.
 int excuse_openssl_quirks(int ok, X509_STORE_CTX* ctx) {
@@ -143,7 +154,8 @@ int excuse_openssl_quirks(int ok, X509_STORE_CTX* ctx) {
       // For the leaf, OpenSSL's TLS purposes also demand TLS keyUsage bits. Path validation
       // checks the extendedKeyUsage; the key usage a caller needs is asked for explicitly
       // (VerifyOptions::key_usages), and the TLS handshake itself proves the key signs.
-      return depth == 0 && cert != nullptr && leaf_eku_allows(cert, state->purpose) ? 1 : ok;
+      return depth == 0 && cert != nullptr && refused_for_key_usage_only(cert, state->purpose) ? 1
+                                                                                               : ok;
     default:
       return ok;
   }
