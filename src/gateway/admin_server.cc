@@ -5,6 +5,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "gateway/listen_socket.h"
+
 namespace tether::gateway {
 
 namespace {
@@ -16,23 +18,10 @@ AdminServer::AdminServer(asio::io_context& io, AdminHandlers handlers)
     : io_(io), handlers_(std::move(handlers)), acceptor_(io) {}
 
 Result<uint16_t> AdminServer::listen(const std::string& address, uint16_t port) {
-  error_code ec;
-  auto ip = asio::ip::make_address(address, ec);
-  if (ec) {
-    return make_error(Errc::invalid_argument,
-                      "admin.address '" + address + "' is not an IP address: " + ec.message());
-  }
-  tcp::endpoint endpoint(ip, port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return make_error(Errc::io_error, "cannot listen on admin address " + address + ":" +
-                                          std::to_string(port) + ": " + ec.message());
-  }
+  TETHER_ASSIGN_OR_RETURN(uint16_t bound,
+                          listen_on(acceptor_, address, port, {.setting = "admin.address"}));
   asio::co_spawn(io_, accept_loop(), asio::detached);
-  return acceptor_.local_endpoint().port();
+  return bound;
 }
 
 void AdminServer::close() {

@@ -8,15 +8,10 @@
 #include <boost/json/object.hpp>
 
 #include "gateway/connection.h"
+#include "gateway/listen_socket.h"
 #include "gateway/log_sink.h"
 
 namespace tether::gateway {
-
-namespace {
-// Linux's SO_REUSEPORT: each worker has its own accept queue for the same port, and the kernel
-// spreads new connections across them, so workers never contend on one acceptor.
-using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-}  // namespace
 
 Worker::Worker(size_t index, SharedState& shared) : index_(index), shared_(shared) {}
 
@@ -25,24 +20,10 @@ Worker::~Worker() {
 }
 
 Result<uint16_t> Worker::listen(const std::string& address, uint16_t port) {
-  error_code ec;
-  auto ip = asio::ip::make_address(address, ec);
-  if (ec) {
-    return make_error(Errc::invalid_argument,
-                      "listener address '" + address + "' is not an IP address: " + ec.message());
-  }
   auto acceptor = std::make_unique<tcp::acceptor>(io_);
-  tcp::endpoint endpoint(ip, port);
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->set_option(reuse_port(true), ec);
-  if (!ec) acceptor->bind(endpoint, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return make_error(Errc::io_error, "cannot listen on " + address + ":" + std::to_string(port) +
-                                          ": " + ec.message());
-  }
-  uint16_t bound = acceptor->local_endpoint().port();
+  TETHER_ASSIGN_OR_RETURN(
+      uint16_t bound,
+      listen_on(*acceptor, address, port, {.setting = "listener address", .reuse_port = true}));
   acceptors_.push_back(std::move(acceptor));
   ports_.push_back(bound);
   return bound;

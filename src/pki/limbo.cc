@@ -25,21 +25,6 @@ Error bad_field(const std::string& id, std::string_view field, std::string_view 
                     "case '" + id + "': field '" + std::string(field) + "' " + std::string(why));
 }
 
-Result<std::vector<x509::X509Ptr>> pem_list(const json::object& tc, const std::string& id,
-                                            std::string_view field) {
-  std::vector<x509::X509Ptr> out;
-  const json::value* v = tc.if_contains(field);
-  if (v == nullptr || v->is_null()) return out;
-  if (!v->is_array()) return bad_field(id, field, "is not a list of PEM certificates");
-  for (const json::value& item : v->as_array()) {
-    if (!item.is_string()) return bad_field(id, field, "holds a non-string entry");
-    auto certs = x509::parse_certificates(item.as_string());
-    if (!certs) return bad_field(id, field, "holds a bad certificate: " + certs.error().message);
-    for (auto& c : *certs) out.push_back(std::move(c));
-  }
-  return out;
-}
-
 Result<std::vector<std::string>> string_list(const json::object& tc, const std::string& id,
                                              std::string_view field) {
   std::vector<std::string> out;
@@ -49,6 +34,24 @@ Result<std::vector<std::string>> string_list(const json::object& tc, const std::
   for (const json::value& item : v->as_array()) {
     if (!item.is_string()) return bad_field(id, field, "holds a non-string entry");
     out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
+// A list of PEM texts, each parsed by `parse` (certificates or CRLs), flattened in order.
+template <class Item>
+Result<std::vector<Item>> pem_list(const json::object& tc, const std::string& id,
+                                   std::string_view field, std::string_view what,
+                                   Result<std::vector<Item>> (*parse)(std::string_view)) {
+  std::vector<Item> out;
+  TETHER_ASSIGN_OR_RETURN(std::vector<std::string> texts, string_list(tc, id, field));
+  for (const std::string& text : texts) {
+    auto parsed = parse(text);
+    if (!parsed) {
+      return bad_field(id, field,
+                       "holds a bad " + std::string(what) + ": " + parsed.error().message);
+    }
+    for (auto& item : *parsed) out.push_back(std::move(item));
   }
   return out;
 }
@@ -97,8 +100,10 @@ Result<LimboCase> limbo_case_from_json(const json::object& tc) {
                      "is '" + std::string(kind->as_string()) + "': use SERVER or CLIENT");
   }
 
-  TETHER_ASSIGN_OR_RETURN(o.trusted, pem_list(tc, c.id, "trusted_certs"));
-  TETHER_ASSIGN_OR_RETURN(o.untrusted, pem_list(tc, c.id, "untrusted_intermediates"));
+  TETHER_ASSIGN_OR_RETURN(
+      o.trusted, pem_list(tc, c.id, "trusted_certs", "certificate", x509::parse_certificates));
+  TETHER_ASSIGN_OR_RETURN(o.untrusted, pem_list(tc, c.id, "untrusted_intermediates", "certificate",
+                                                x509::parse_certificates));
   const json::value* peer = tc.if_contains("peer_certificate");
   if (peer == nullptr || !peer->is_string())
     return bad_field(c.id, "peer_certificate", "is missing");
@@ -133,16 +138,9 @@ Result<LimboCase> limbo_case_from_json(const json::object& tc) {
       return bad_field(c.id, "max_chain_depth", "is not a depth from 0 to 1000");
     o.max_depth = static_cast<int>(d->as_int64());
   }
-  if (const json::value* crls = tc.if_contains("crls"); crls && crls->is_array()) {
-    for (const json::value& item : crls->as_array()) {
-      if (!item.is_string()) return bad_field(c.id, "crls", "holds a non-string entry");
-      auto parsed = x509::parse_crls(item.as_string());
-      if (!parsed) return bad_field(c.id, "crls", "holds a bad CRL: " + parsed.error().message);
-      for (auto& crl : *parsed) o.crls.push_back(std::move(crl));
-    }
-    // When a case carries CRLs, revocation is checked for the whole chain.
-    o.crl_check_all = !o.crls.empty();
-  }
+  TETHER_ASSIGN_OR_RETURN(o.crls, pem_list(tc, c.id, "crls", "CRL", x509::parse_crls));
+  // When a case carries CRLs, revocation is checked for the whole chain.
+  o.crl_check_all = !o.crls.empty();
   return c;
 }
 

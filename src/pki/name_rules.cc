@@ -17,10 +17,6 @@ std::string_view as_view(const ASN1_STRING* s) {
           static_cast<size_t>(ASN1_STRING_length(s))};
 }
 
-std::string where(X509* cert, size_t depth) {
-  return "certificate at depth " + std::to_string(depth) + " (" + x509::subject_string(cert) + ")";
-}
-
 bool is_ldh_label(std::string_view label) {
   if (label.empty() || label.size() > 63) return false;
   if (label.front() == '-' || label.back() == '-') return false;
@@ -62,15 +58,17 @@ Status check_subtree_bases(const STACK_OF(GENERAL_SUBTREE) * subtrees, X509* cer
       std::string_view dns = as_view(base->d.dNSName);
       if (!is_valid_dns_constraint(dns)) {
         return make_error(Errc::name_constraint_violation,
-                          where(cert, depth) + ": name constraint dNSName '" + std::string(dns) +
+                          x509::describe_at_depth(cert, depth) + ": name constraint dNSName '" +
+                              std::string(dns) +
                               "' is not a host or domain name (no wildcards or leading period)");
       }
     } else if (base->type == GEN_IPADD) {
       int len = ASN1_STRING_length(base->d.iPAddress);
       if (len != 8 && len != 32) {
         return make_error(Errc::name_constraint_violation,
-                          where(cert, depth) + ": name constraint iPAddress has " +
-                              std::to_string(len) + " octets, not an address and mask (8 or 32)");
+                          x509::describe_at_depth(cert, depth) +
+                              ": name constraint iPAddress has " + std::to_string(len) +
+                              " octets, not an address and mask (8 or 32)");
       }
     }
   }
@@ -109,19 +107,22 @@ Status check_san_syntax(X509* leaf) {
   for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
     if (gn->type == GEN_DNS && !is_valid_dns_san(as_view(gn->d.dNSName))) {
-      return make_error(Errc::bad_name, where(leaf, 0) + ": subjectAltName dNSName '" +
+      return make_error(Errc::bad_name, x509::describe_at_depth(leaf, 0) +
+                                            ": subjectAltName dNSName '" +
                                             std::string(as_view(gn->d.dNSName)) +
                                             "' is not a host name (RFC 5280 4.2.1.6)");
     }
     if (gn->type == GEN_EMAIL && !is_valid_email_san(as_view(gn->d.rfc822Name))) {
-      return make_error(Errc::bad_name, where(leaf, 0) + ": subjectAltName rfc822Name '" +
+      return make_error(Errc::bad_name, x509::describe_at_depth(leaf, 0) +
+                                            ": subjectAltName rfc822Name '" +
                                             std::string(as_view(gn->d.rfc822Name)) +
                                             "' is not an e-mail address (RFC 5280 4.2.1.6)");
     }
     if (gn->type == GEN_IPADD) {
       int len = ASN1_STRING_length(gn->d.iPAddress);
       if (len != 4 && len != 16) {
-        return make_error(Errc::bad_name, where(leaf, 0) + ": subjectAltName iPAddress has " +
+        return make_error(Errc::bad_name, x509::describe_at_depth(leaf, 0) +
+                                              ": subjectAltName iPAddress has " +
                                               std::to_string(len) + " octets, not 4 or 16");
       }
     }
@@ -129,30 +130,31 @@ Status check_san_syntax(X509* leaf) {
   return ok_status();
 }
 
-Status check_name_constraints_form(const std::vector<x509::X509Ptr>& chain) {
+Status check_name_constraints_form(const std::vector<X509*>& chain) {
   for (size_t depth = 0; depth < chain.size(); ++depth) {
-    X509* cert = chain[depth].get();
+    X509* cert = chain[depth];
     int critical = -1;
     NameConstraintsPtr nc = name_constraints(cert, &critical);
     if (critical == -1) continue;  // no extension
     if (nc == nullptr) {
-      return make_error(Errc::bad_extension, where(cert, depth) + ": nameConstraints is malformed");
+      return make_error(Errc::bad_extension,
+                        x509::describe_at_depth(cert, depth) + ": nameConstraints is malformed");
     }
     if ((X509_get_extension_flags(cert) & EXFLAG_CA) == 0) {
       return make_error(Errc::bad_extension,
-                        where(cert, depth) +
+                        x509::describe_at_depth(cert, depth) +
                             ": nameConstraints in a certificate that is not a CA (RFC 5280 "
                             "4.2.1.10: CA certificates only)");
     }
     if (critical == 0) {
-      return make_error(Errc::bad_extension, where(cert, depth) +
+      return make_error(Errc::bad_extension, x509::describe_at_depth(cert, depth) +
                                                  ": nameConstraints is not critical (RFC 5280 "
                                                  "4.2.1.10: conforming CAs MUST mark it critical)");
     }
     if (sk_GENERAL_SUBTREE_num(nc->permittedSubtrees) <= 0 &&
         sk_GENERAL_SUBTREE_num(nc->excludedSubtrees) <= 0) {
       return make_error(Errc::bad_extension,
-                        where(cert, depth) +
+                        x509::describe_at_depth(cert, depth) +
                             ": nameConstraints has neither permitted nor excluded subtrees (RFC "
                             "5280 4.2.1.10: at least one MUST be present)");
     }
@@ -162,12 +164,12 @@ Status check_name_constraints_form(const std::vector<x509::X509Ptr>& chain) {
   return ok_status();
 }
 
-Status check_expected_names_constrained(const std::vector<x509::X509Ptr>& chain,
+Status check_expected_names_constrained(const std::vector<X509*>& chain,
                                         const std::vector<PeerName>& names) {
   for (const PeerName& name : names) {
     if (name.kind != PeerName::Kind::dns) continue;
     for (size_t depth = 1; depth < chain.size(); ++depth) {
-      X509* cert = chain[depth].get();
+      X509* cert = chain[depth];
       NameConstraintsPtr nc = name_constraints(cert, nullptr);
       if (nc == nullptr) continue;
       bool any_permitted_dns = false;
@@ -180,14 +182,16 @@ Status check_expected_names_constrained(const std::vector<x509::X509Ptr>& chain,
       }
       if (any_permitted_dns && !permitted) {
         return make_error(Errc::name_constraint_violation,
-                          where(cert, depth) + ": its name constraints do not permit '" +
-                              name.value + "', the name expected of the leaf");
+                          x509::describe_at_depth(cert, depth) +
+                              ": its name constraints do not permit '" + name.value +
+                              "', the name expected of the leaf");
       }
       for (int i = 0; i < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees); ++i) {
         const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(nc->excludedSubtrees, i)->base;
         if (base->type == GEN_DNS && dns_within(name.value, as_view(base->d.dNSName))) {
           return make_error(Errc::name_constraint_violation,
-                            where(cert, depth) + ": its name constraints exclude '" + name.value +
+                            x509::describe_at_depth(cert, depth) +
+                                ": its name constraints exclude '" + name.value +
                                 "', the name expected of the leaf");
         }
       }

@@ -27,13 +27,13 @@ Status check_san_syntax(X509* leaf);
 
 // The nameConstraints extensions of the path are well formed and where RFC 5280 allows them:
 // critical, in CA certificates only, with at least one subtree, each base valid.
-Status check_name_constraints_form(const std::vector<x509::X509Ptr>& chain);
+Status check_name_constraints_form(const std::vector<X509*>& chain);
 
 // The expected DNS names themselves satisfy every dNSName constraint in the path. A wildcard
 // subjectAltName such as *.example.com can match a name (bar.example.com) that a constraint
 // excludes although the SAN itself does not (CVE-2025-61727): the name the caller connects to
 // is what must be allowed.
-Status check_expected_names_constrained(const std::vector<x509::X509Ptr>& chain,
+Status check_expected_names_constrained(const std::vector<X509*>& chain,
                                         const std::vector<PeerName>& names);
 
 }  // namespace tether::pki

@@ -77,8 +77,7 @@ Status check_more_names(X509* leaf, const std::vector<PeerName>& names) {
     }
     if (rc != 1) {
       x509::drain_openssl_errors();
-      return make_error(Errc::name_mismatch, "certificate at depth 0 (" +
-                                                 x509::subject_string(leaf) + "): does not name " +
+      return make_error(Errc::name_mismatch, x509::describe_at_depth(leaf, 0) + ": does not name " +
                                                  kind_text(name.kind) + " '" + name.value + "'");
     }
   }

@@ -28,14 +28,6 @@ constexpr std::array<std::pair<std::string_view, uint32_t>, 9> kKeyUsageBits{{
     {"encipherOnly", KU_ENCIPHER_ONLY},
 }};
 
-std::string where(X509* cert, size_t depth) {
-  return "certificate at depth " + std::to_string(depth) + " (" + x509::subject_string(cert) + ")";
-}
-
-std::string leaf_text(X509* leaf) {
-  return where(leaf, 0);
-}
-
 bool self_issued(X509* cert) {
   return X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;
 }
@@ -47,15 +39,15 @@ Status check_serial(X509* cert, size_t depth) {
   int len = ASN1_STRING_length(serial);
   bool zero = std::all_of(data, data + len, [](unsigned char b) { return b == 0; });
   if (ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER || zero) {
-    return make_error(Errc::bad_serial, where(cert, depth) + ": serial number " +
+    return make_error(Errc::bad_serial, x509::describe_at_depth(cert, depth) + ": serial number " +
                                             x509::serial_hex(serial) +
                                             " is not positive (RFC 5280 4.1.2.2)");
   }
   // DER adds a leading zero octet when the top bit is set.
   int encoded = len + ((data[0] & 0x80) != 0 ? 1 : 0);
   if (encoded > 20) {
-    return make_error(Errc::bad_serial, where(cert, depth) + ": serial number is " +
-                                            std::to_string(encoded) +
+    return make_error(Errc::bad_serial, x509::describe_at_depth(cert, depth) +
+                                            ": serial number is " + std::to_string(encoded) +
                                             " octets long, over 20 (RFC 5280 4.1.2.2)");
   }
   return ok_status();
@@ -75,22 +67,22 @@ Status check_authority_key_id(X509* cert, size_t depth, bool anchor) {
     // A trust anchor is a name and a key (RFC 5280 6.1.1 (d)): it needs no AKI to be found.
     if (self_issued(cert) || anchor) return ok_status();
     return make_error(Errc::bad_extension,
-                      where(cert, depth) +
+                      x509::describe_at_depth(cert, depth) +
                           ": no authorityKeyIdentifier in a certificate that is not self-issued "
                           "(RFC 5280 4.2.1.1)");
   }
   if (aki == nullptr) {
-    return make_error(Errc::bad_extension,
-                      where(cert, depth) + ": authorityKeyIdentifier is malformed");
+    return make_error(Errc::bad_extension, x509::describe_at_depth(cert, depth) +
+                                               ": authorityKeyIdentifier is malformed");
   }
   if (aki->keyid == nullptr) {
-    return make_error(Errc::bad_extension, where(cert, depth) +
+    return make_error(Errc::bad_extension, x509::describe_at_depth(cert, depth) +
                                                ": authorityKeyIdentifier has no keyIdentifier "
                                                "(RFC 5280 4.2.1.1: it MUST be included)");
   }
   if (aki->issuer != nullptr || aki->serial != nullptr) {
     return make_error(Errc::bad_extension,
-                      where(cert, depth) +
+                      x509::describe_at_depth(cert, depth) +
                           ": authorityKeyIdentifier names an issuer certificate by name and "
                           "serial; tether accepts the keyIdentifier form only");
   }
@@ -102,7 +94,7 @@ Status check_authority_key_id(X509* cert, size_t depth, bool anchor) {
     const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(cert);
     if (ski != nullptr && ASN1_OCTET_STRING_cmp(ski, aki->keyid) != 0) {
       return make_error(Errc::bad_extension,
-                        where(cert, depth) +
+                        x509::describe_at_depth(cert, depth) +
                             ": self-signed, but its authorityKeyIdentifier differs from its "
                             "subjectKeyIdentifier");
     }
@@ -120,8 +112,8 @@ Status check_extensions_decode(X509* cert, size_t depth) {
     if (decoded == nullptr) {
       char oid[80];
       OBJ_obj2txt(oid, sizeof oid, X509_EXTENSION_get_object(ext), 0);
-      return make_error(Errc::bad_extension,
-                        where(cert, depth) + ": extension " + oid + " is malformed");
+      return make_error(Errc::bad_extension, x509::describe_at_depth(cert, depth) + ": extension " +
+                                                 oid + " is malformed");
     }
     if (method->it != nullptr) {
       ASN1_item_free(static_cast<ASN1_VALUE*>(decoded), ASN1_ITEM_ptr(method->it));
@@ -132,7 +124,7 @@ Status check_extensions_decode(X509* cert, size_t depth) {
   // RFC 5280 4.2.1.11: policyConstraints MUST be critical.
   int pc = X509_get_ext_by_NID(cert, NID_policy_constraints, -1);
   if (pc >= 0 && X509_EXTENSION_get_critical(X509_get_ext(cert, pc)) == 0) {
-    return make_error(Errc::bad_extension, where(cert, depth) +
+    return make_error(Errc::bad_extension, x509::describe_at_depth(cert, depth) +
                                                ": policyConstraints is not critical (RFC 5280 "
                                                "4.2.1.11: conforming CAs MUST mark it critical)");
   }
@@ -145,13 +137,15 @@ Status check_extensions_decode(X509* cert, size_t depth) {
 Status check_key(X509* cert, size_t depth) {
   EVP_PKEY* key = X509_get0_pubkey(cert);
   if (key == nullptr) {
-    return make_error(Errc::unsupported_key, where(cert, depth) + ": public key does not decode");
+    return make_error(Errc::unsupported_key,
+                      x509::describe_at_depth(cert, depth) + ": public key does not decode");
   }
   switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_RSA:
     case EVP_PKEY_RSA_PSS:
       if (EVP_PKEY_get_bits(key) % 8 != 0) {
-        return make_error(Errc::unsupported_key, where(cert, depth) + ": RSA modulus of " +
+        return make_error(Errc::unsupported_key, x509::describe_at_depth(cert, depth) +
+                                                     ": RSA modulus of " +
                                                      std::to_string(EVP_PKEY_get_bits(key)) +
                                                      " bits is not a whole number of octets");
       }
@@ -160,14 +154,14 @@ Status check_key(X509* cert, size_t depth) {
       char group[64] = {};
       size_t len = 0;
       if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) != 1) {
-        return make_error(
-            Errc::unsupported_key,
-            where(cert, depth) + ": EC key with explicit curve parameters; use a named curve");
+        return make_error(Errc::unsupported_key,
+                          x509::describe_at_depth(cert, depth) +
+                              ": EC key with explicit curve parameters; use a named curve");
       }
       std::string_view name(group, len);
       if (name == "prime256v1" || name == "secp384r1" || name == "secp521r1") return ok_status();
-      return make_error(Errc::unsupported_key, where(cert, depth) + ": EC curve " +
-                                                   std::string(name) +
+      return make_error(Errc::unsupported_key, x509::describe_at_depth(cert, depth) +
+                                                   ": EC curve " + std::string(name) +
                                                    " is not accepted; use P-256, P-384 or P-521");
     }
     case EVP_PKEY_ED25519:
@@ -175,7 +169,8 @@ Status check_key(X509* cert, size_t depth) {
       return ok_status();
     default:
       return make_error(Errc::unsupported_key,
-                        where(cert, depth) + ": " + OBJ_nid2sn(EVP_PKEY_get_base_id(key)) +
+                        x509::describe_at_depth(cert, depth) + ": " +
+                            OBJ_nid2sn(EVP_PKEY_get_base_id(key)) +
                             " keys are not accepted; use RSA, ECDSA or EdDSA");
   }
 }
@@ -190,16 +185,17 @@ Status check_ca_eku(X509* cert, size_t depth, Purpose purpose) {
   uint32_t wanted = purpose == Purpose::server ? (XKU_SSL_SERVER | XKU_SGC) : XKU_SSL_CLIENT;
   if ((xku & (wanted | XKU_ANYEKU)) != 0) return ok_status();
   return make_error(Errc::bad_purpose,
-                    where(cert, depth) + ": CA's extendedKeyUsage does not include " +
+                    x509::describe_at_depth(cert, depth) +
+                        ": CA's extendedKeyUsage does not include " +
                         (purpose == Purpose::server ? "serverAuth" : "clientAuth"));
 }
 
 // The caller's depth limit counts intermediates as RFC 5280's pathLenConstraint does:
 // self-issued ones (a CA's key rollover) are not counted.
-Status check_depth(const std::vector<x509::X509Ptr>& chain, int max_depth) {
+Status check_depth(const std::vector<X509*>& chain, int max_depth) {
   int intermediates = 0;
   for (size_t i = 1; i + 1 < chain.size(); ++i) {
-    if (!self_issued(chain[i].get())) ++intermediates;
+    if (!self_issued(chain[i])) ++intermediates;
   }
   if (intermediates <= max_depth) return ok_status();
   return make_error(Errc::chain_too_long, "path has " + std::to_string(intermediates) +
@@ -209,11 +205,11 @@ Status check_depth(const std::vector<x509::X509Ptr>& chain, int max_depth) {
 
 // RFC 5280 5.2.3: a conforming CRL carries a cRLNumber; tether uses CRLs from the issuers in
 // the path only when they do.
-Status check_crl_numbers(const std::vector<x509::X509Ptr>& chain,
+Status check_crl_numbers(const std::vector<X509*>& chain,
                          const std::vector<x509::X509CrlPtr>& crls) {
   for (const auto& crl : crls) {
-    bool relevant = std::any_of(chain.begin(), chain.end(), [&](const x509::X509Ptr& c) {
-      return X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_issuer_name(c.get())) == 0;
+    bool relevant = std::any_of(chain.begin(), chain.end(), [&](X509* c) {
+      return X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_issuer_name(c)) == 0;
     });
     if (!relevant) continue;
     int critical = -1;
@@ -230,9 +226,9 @@ Status check_crl_numbers(const std::vector<x509::X509Ptr>& chain,
 
 }  // namespace
 
-Status check_chain(const std::vector<x509::X509Ptr>& chain, const VerifyOptions& options) {
+Status check_chain(const std::vector<X509*>& chain, const VerifyOptions& options) {
   for (size_t depth = 0; depth < chain.size(); ++depth) {
-    X509* cert = chain[depth].get();
+    X509* cert = chain[depth];
     // The trust anchor, unless it is the leaf itself: a leaf is always checked as a leaf.
     bool anchor = depth > 0 && depth + 1 == chain.size();
     // Old roots with serial 0 are still in use; the anchor's serial never identifies anything.
@@ -242,12 +238,12 @@ Status check_chain(const std::vector<x509::X509Ptr>& chain, const VerifyOptions&
     TETHER_TRY(check_key(cert, depth));
     if (depth > 0) TETHER_TRY(check_ca_eku(cert, depth, options.purpose));
   }
-  TETHER_TRY(check_san_syntax(chain.front().get()));
+  TETHER_TRY(check_san_syntax(chain.front()));
   TETHER_TRY(check_name_constraints_form(chain));
   TETHER_TRY(check_expected_names_constrained(chain, options.names));
   if (options.max_depth) TETHER_TRY(check_depth(chain, *options.max_depth));
   TETHER_TRY(check_crl_numbers(chain, options.crls));
-  return check_leaf_usages(chain.front().get(), options);
+  return check_leaf_usages(chain.front(), options);
 }
 
 Status check_leaf_usages(X509* leaf, const VerifyOptions& options) {
@@ -268,8 +264,8 @@ Status check_leaf_usages(X509* leaf, const VerifyOptions& options) {
         for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i)
           found = found || OBJ_cmp(sk_ASN1_OBJECT_value(eku.get(), i), oid.get()) == 0;
         if (!found) {
-          return make_error(Errc::bad_purpose,
-                            leaf_text(leaf) + ": extendedKeyUsage lacks " + wanted);
+          return make_error(Errc::bad_purpose, x509::describe_at_depth(leaf, 0) +
+                                                   ": extendedKeyUsage lacks " + wanted);
         }
       }
     }
@@ -285,7 +281,8 @@ Status check_leaf_usages(X509* leaf, const VerifyOptions& options) {
                                                       "digitalSignature");
       }
       if ((bits & it->second) == 0) {
-        return make_error(Errc::bad_purpose, leaf_text(leaf) + ": keyUsage lacks " + wanted);
+        return make_error(Errc::bad_purpose,
+                          x509::describe_at_depth(leaf, 0) + ": keyUsage lacks " + wanted);
       }
     }
   }

@@ -15,8 +15,9 @@
 
 namespace tether::pki {
 
-// `chain` is leaf first, trust anchor last, as OpenSSL built it.
-Status check_chain(const std::vector<x509::X509Ptr>& chain, const VerifyOptions& options);
+// `chain` is leaf first, trust anchor last, as OpenSSL built it (x509::stack_certificates of
+// X509_STORE_CTX_get0_chain).
+Status check_chain(const std::vector<X509*>& chain, const VerifyOptions& options);
 
 // The usages the caller asked of the leaf (VerifyOptions::extended_key_usages, key_usages).
 Status check_leaf_usages(X509* leaf, const VerifyOptions& options);

@@ -15,11 +15,6 @@ namespace tether::pki {
 
 namespace {
 
-std::string describe(X509* cert, int depth) {
-  if (cert == nullptr) return "certificate at depth " + std::to_string(depth);
-  return "certificate at depth " + std::to_string(depth) + " (" + x509::subject_string(cert) + ")";
-}
-
 // Path search stops trying alternatives after this long; a case built to exhaust path builders
 // then fails with the first path's reason.
 constexpr auto kVerifyTimeBudget = std::chrono::milliseconds(500);
@@ -161,15 +156,6 @@ int excuse_openssl_quirks(int ok, X509_STORE_CTX* ctx) {
   }
 }
 
-// The chain of a successful verification, leaf first.
-std::vector<x509::X509Ptr> verified_chain(X509_STORE_CTX* ctx) {
-  std::vector<x509::X509Ptr> chain;
-  STACK_OF(X509)* stack = X509_STORE_CTX_get0_chain(ctx);
-  for (int i = 0; i < sk_X509_num(stack); ++i)
-    chain.push_back(x509::up_ref(sk_X509_value(stack, i)));
-  return chain;
-}
-
 // One X509_verify_cert over the given untrusted certificates.
 Result<VerifiedChain> verify_once(X509* leaf, X509_STORE* store,
                                   const std::vector<X509*>& untrusted, const VerifyOptions& options,
@@ -216,14 +202,17 @@ Result<VerifiedChain> verify_once(X509* leaf, X509_STORE* store,
     int depth = X509_STORE_CTX_get_error_depth(ctx.get());
     X509* at_fault = X509_STORE_CTX_get_current_cert(ctx.get());
     x509::drain_openssl_errors();
-    std::string sentence = describe(at_fault, depth) + ": " + X509_verify_cert_error_string(err);
+    std::string sentence = x509::describe_at_depth(at_fault, static_cast<size_t>(depth)) + ": " +
+                           X509_verify_cert_error_string(err);
     if (err == X509_V_OK) sentence = "verification failed without an error code";
     return make_error(err == X509_V_OK ? Errc::verify_failed : reason_for_verify_error(err),
                       sentence);
   }
-  VerifiedChain result{verified_chain(ctx.get())};
+  std::vector<X509*> chain = x509::stack_certificates(X509_STORE_CTX_get0_chain(ctx.get()));
   TETHER_TRY(check_more_names(leaf, options.names));
-  TETHER_TRY(check_chain(result.chain, options));
+  TETHER_TRY(check_chain(chain, options));
+  VerifiedChain result;
+  for (X509* cert : chain) result.chain.push_back(x509::up_ref(cert));
   return result;
 }
 

@@ -76,15 +76,12 @@ int check_leaf(X509* leaf, const VerifyPolicy& policy, HandshakeOutcome& out) {
 // (pki/strict_checks.h), on the path OpenSSL accepted. Returns X509_V_OK or the X509_V_ERR_*
 // whose alert the client should get.
 int check_path(X509_STORE_CTX* store_ctx, HandshakeOutcome& out) {
-  std::vector<x509::X509Ptr> chain;
-  STACK_OF(X509)* stack = X509_STORE_CTX_get0_chain(store_ctx);
-  for (int i = 0; i < sk_X509_num(stack); ++i)
-    chain.push_back(x509::up_ref(sk_X509_value(stack, i)));
+  std::vector<X509*> chain = x509::stack_certificates(X509_STORE_CTX_get0_chain(store_ctx));
   pki::VerifyOptions client;
   client.purpose = pki::Purpose::client;
   auto checked = pki::check_chain(chain, client);
   if (checked) return X509_V_OK;
-  if (!chain.empty()) out.serial_hex = x509::serial_hex(chain.front().get());
+  if (!chain.empty()) out.serial_hex = x509::serial_hex(chain.front());
   reject(out, reason_from_errc(checked.error().code), checked.error().message);
   // bad_purpose gets unsupported_certificate, as OpenSSL's own EKU refusal does; the rest
   // bad_certificate (see check_leaf).
@@ -106,10 +103,9 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
     int depth = X509_STORE_CTX_get_error_depth(store_ctx);
     X509* at_fault = X509_STORE_CTX_get_current_cert(store_ctx);
     if (leaf != nullptr) out.serial_hex = x509::serial_hex(leaf);
-    std::string where = "certificate at depth " + std::to_string(depth);
-    if (at_fault != nullptr) where += " (" + x509::subject_string(at_fault) + ")";
     reject(out, reason_from_errc(pki::reason_for_verify_error(err)),
-           where + ": " + X509_verify_cert_error_string(err));
+           x509::describe_at_depth(at_fault, static_cast<size_t>(depth)) + ": " +
+               X509_verify_cert_error_string(err));
     return 0;
   }
   int err = check_path(store_ctx, out);

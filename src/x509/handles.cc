@@ -1,6 +1,15 @@
 #include "x509/handles.h"
 
+#include <algorithm>
+
 namespace tether::x509 {
+
+std::vector<X509*> stack_certificates(const STACK_OF(X509) * stack) {
+  std::vector<X509*> certs;
+  certs.reserve(static_cast<size_t>(std::max(0, sk_X509_num(stack))));
+  for (int i = 0; i < sk_X509_num(stack); ++i) certs.push_back(sk_X509_value(stack, i));
+  return certs;
+}
 
 X509StackPtr make_stack(const std::vector<X509Ptr>& certs) {
   X509StackPtr stack(sk_X509_new_null());

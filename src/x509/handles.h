@@ -96,6 +96,8 @@ inline X509CrlPtr up_ref(X509_CRL* crl) {
 // Builds an owning stack holding new references to the given certificates.
 X509StackPtr make_stack(const std::vector<X509Ptr>& certs);
 X509CrlStackPtr make_crl_stack(const std::vector<X509CrlPtr>& crls);
+// The certificates of a stack, borrowed: valid as long as the stack holds them.
+std::vector<X509*> stack_certificates(const STACK_OF(X509) * stack);
 
 }  // namespace tether::x509
 

@@ -60,6 +60,12 @@ std::string common_name(const X509_NAME* name) {
   return std::string(reinterpret_cast<char*>(utf8.get()), static_cast<size_t>(len));
 }
 
+std::string describe_at_depth(const X509* cert, size_t depth) {
+  std::string text = "certificate at depth " + std::to_string(depth);
+  if (cert != nullptr) text += " (" + subject_string(cert) + ")";
+  return text;
+}
+
 std::string subject_string(const X509* cert) {
   return name_to_string(X509_get_subject_name(cert));
 }

@@ -17,6 +17,9 @@ std::string name_to_string(const X509_NAME* name);
 // The (last) commonName of a name, or empty.
 std::string common_name(const X509_NAME* name);
 std::string subject_string(const X509* cert);
+// How verification messages name a certificate in a path: "certificate at depth 1 (CN=...)";
+// without the subject when `cert` is null.
+std::string describe_at_depth(const X509* cert, size_t depth);
 std::string issuer_string(const X509* cert);
 
 // Serial as lowercase hex without leading zeros ("0" for zero).
