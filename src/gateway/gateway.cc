@@ -13,6 +13,7 @@
 
 #include "gateway/admin_server.h"
 #include "gateway/file_watch.h"
+#include "gateway/listen_socket.h"
 #include "gateway/log_sink.h"
 #include "gateway/revocation_cache.h"
 #include "gateway/snapshot.h"
@@ -90,6 +91,7 @@ class Gateway {
   std::atomic<bool> workers_ready_{false};  // on_revoked may run before workers exist
   std::atomic<bool> ready_{false};
   asio::io_context control_{1};
+  std::vector<std::unique_ptr<tcp::acceptor>> listeners_;  // the ports this process owns
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<RevocationPoller> poller_;
   FileWatch watch_;
@@ -104,14 +106,26 @@ void Gateway::on_revoked(const std::vector<std::string>& serials) {
 }
 
 Status Gateway::open_listeners(const Config& config) {
-  // The first worker binds each port (maybe port 0); the others join it with SO_REUSEPORT.
+  // One listening socket per port, owned by this process (listen_socket.h); every worker
+  // accepts from it.
   std::vector<uint16_t> ports{config.listener.port};
   for (uint16_t p : extra_listener_ports(config)) ports.push_back(p);
-  for (uint16_t& port : ports) {
-    for (auto& worker : workers_) {
-      TETHER_ASSIGN_OR_RETURN(uint16_t bound, worker->listen(config.listener.address, port));
-      port = bound;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    uint16_t port = ports[i];
+    std::string port_setting = "listener.port";
+    if (i > 0) {
+      for (const Route& r : config.routes) {
+        if (r.match.port == port) {
+          port_setting = "route \"" + r.name + "\" match.port";
+          break;
+        }
+      }
     }
+    auto& listening = listeners_.emplace_back(std::make_unique<tcp::acceptor>(control_));
+    TETHER_ASSIGN_OR_RETURN(
+        port, listen_on(*listening, config.listener.address, port,
+                        {.setting = "listener.address", .port_setting = port_setting}));
+    for (auto& worker : workers_) TETHER_TRY(worker->adopt_listener(*listening, port));
     const Route* tcp_route = match_tcp_route(current_->routes, port);
     log_event("listening", {{"listener", tcp_route ? "tcp" : "tls"},
                             {"address", config.listener.address},

@@ -2,12 +2,6 @@
 
 namespace tether::gateway {
 
-namespace {
-// Linux's SO_REUSEPORT: each worker has its own accept queue for the same port, and the kernel
-// spreads new connections across them, so workers never contend on one acceptor.
-using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-}  // namespace
-
 Result<uint16_t> listen_on(tcp::acceptor& acceptor, const std::string& address, uint16_t port,
                            const ListenOptions& options) {
   error_code ec;
@@ -18,10 +12,18 @@ Result<uint16_t> listen_on(tcp::acceptor& acceptor, const std::string& address, 
   }
   tcp::endpoint endpoint(ip, port);
   acceptor.open(endpoint.protocol(), ec);
+  // SO_REUSEADDR only lets a restart bind over connections in TIME_WAIT; on Linux it never lets
+  // two listening sockets share a port (SO_REUSEPORT would, and is deliberately not set).
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec && options.reuse_port) acceptor.set_option(reuse_port(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec == asio::error::address_in_use) {
+    return make_error(Errc::io_error, "cannot listen on " + std::string(options.port_setting) +
+                                          " " + std::to_string(port) + " (" +
+                                          std::string(options.setting) + " " + address +
+                                          "): the port is in use by another process; stop it or "
+                                          "choose another port");
+  }
   if (ec) {
     return make_error(Errc::io_error, "cannot listen on " + std::string(options.setting) + " " +
                                           address + ":" + std::to_string(port) + ": " +

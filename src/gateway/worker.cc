@@ -1,14 +1,17 @@
 #include "gateway/worker.h"
 
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "gateway/connection.h"
-#include "gateway/listen_socket.h"
 #include "gateway/log_sink.h"
 
 namespace tether::gateway {
@@ -19,14 +22,24 @@ Worker::~Worker() {
   stop();
 }
 
-Result<uint16_t> Worker::listen(const std::string& address, uint16_t port) {
+Status Worker::adopt_listener(tcp::acceptor& listening, uint16_t port) {
+  int fd = ::dup(listening.native_handle());
+  if (fd < 0) {
+    return make_error(Errc::io_error, "cannot share the listening socket of port " +
+                                          std::to_string(port) + " with worker " +
+                                          std::to_string(index_) + ": " + std::strerror(errno));
+  }
   auto acceptor = std::make_unique<tcp::acceptor>(io_);
-  TETHER_ASSIGN_OR_RETURN(
-      uint16_t bound,
-      listen_on(*acceptor, address, port, {.setting = "listener address", .reuse_port = true}));
+  error_code ec;
+  acceptor->assign(listening.local_endpoint().protocol(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return make_error(Errc::io_error, "cannot share the listening socket of port " +
+                                          std::to_string(port) + ": " + ec.message());
+  }
   acceptors_.push_back(std::move(acceptor));
-  ports_.push_back(bound);
-  return bound;
+  ports_.push_back(port);
+  return ok_status();
 }
 
 void Worker::start() {

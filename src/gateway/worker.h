@@ -1,5 +1,6 @@
-// One event loop: a thread, its io_context, its own SO_REUSEPORT acceptors, and the state its
-// connections share without locks (current snapshot, live connections, upstream pool).
+// One event loop: a thread, its io_context, its acceptors (each a duplicate of the process's one
+// listening socket per port), and the state its connections share without locks (current
+// snapshot, live connections, upstream pool).
 //
 // Other threads talk to a worker only by posting to its io_context (post_snapshot,
 // post_close_serials), so everything below `Thread-local state` is touched by one thread.
@@ -38,9 +39,10 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Opens an acceptor on address:port with SO_REUSEPORT (port 0: the kernel picks) and returns
-  // the port it got. Call before start().
-  Result<uint16_t> listen(const std::string& address, uint16_t port);
+  // Accepts connections on `listening` (a socket the Gateway bound and listens on), through a
+  // duplicate of its descriptor: every worker waits on the same accept queue. Call before
+  // start().
+  Status adopt_listener(tcp::acceptor& listening, uint16_t port);
 
   void start();
   // Stops accepting and ends the loop; open connections are dropped. Joins the thread.
