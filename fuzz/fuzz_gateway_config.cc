@@ -41,7 +41,9 @@ void check_reachable(const Config& c) {
     std::string host = r.match.sni;
     if (host.starts_with("*.")) host = "x" + host.substr(1);
     uint16_t port = r.match.port.value_or(0);  // 0 is never a tcp route's port
-    const Route* got = match_route(table, host, host, r.match.path_prefix, port);
+    auto target = parse_request_target(r.match.path_prefix);
+    fuzz::require(target.ok(), "a route's path_prefix is a valid target");
+    const Route* got = match_route(table, host, *target, port);
     fuzz::require(got != nullptr, "a request made from a route's own match is routed");
     if (r.protocol == Protocol::tcp) fuzz::require(got->name == r.name, "tcp owns its port");
   }

@@ -1,5 +1,6 @@
-// Route matching (gateway::match_route) on arbitrary SNI, Host, path and port, against a fixed
-// table. Checks that a returned route really matches and that no more specific one was skipped.
+// Route matching (gateway::match_route) on an arbitrary host name, raw target and port, against a
+// fixed table. Checks that a returned route really matches and that no more specific one was
+// skipped.
 #include <cstddef>
 #include <cstdint>
 #include <tuple>
@@ -41,16 +42,18 @@ const RouteTable& table() {
   return t;
 }
 
-// Written independently of route.cc: the segment-boundary rule.
-bool prefixes(std::string_view path, std::string_view prefix) {
+// Written independently of route.cc: the segment-boundary rule, where a path parameter (';')
+// also ends a segment.
+bool prefixes_with_parameters(std::string_view path, std::string_view prefix) {
   if (prefix.ends_with('/')) return path.starts_with(prefix);
-  return path == prefix || path.starts_with(std::string(prefix) + "/");
+  return path == prefix || path.starts_with(std::string(prefix) + "/") ||
+         path.starts_with(std::string(prefix) + ";");
 }
 
 bool matches(const Route& r, std::string_view name, std::string_view path, uint16_t port) {
   if (r.match.port && *r.match.port != port) return false;
   if (!r.match.sni.empty() && !host_matches_pattern(r.match.sni, name)) return false;
-  return prefixes(path, r.match.path_prefix);
+  return prefixes_with_parameters(path, r.match.path_prefix);
 }
 
 auto specificity(const Route& r) {
@@ -64,44 +67,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   uint16_t port = static_cast<uint16_t>(data[0] << 8 | data[1]);
   std::string_view rest = fuzz::as_view(data + 2, size - 2);
-  // sni \n host \n path
+  // name \n target: the host name routes see (SNI or the Host header's host) and a raw target.
   size_t a = rest.find('\n');
-  std::string_view sni = rest.substr(0, a);
-  std::string_view remaining = a == std::string_view::npos ? "" : rest.substr(a + 1);
-  size_t b = remaining.find('\n');
-  std::string_view host = remaining.substr(0, b);
-  std::string_view path = b == std::string_view::npos ? "" : remaining.substr(b + 1);
+  std::string_view name = rest.substr(0, a);
+  std::string_view raw_target = a == std::string_view::npos ? "" : rest.substr(a + 1);
+  auto target = parse_request_target(raw_target);
+  if (!target) return 0;
 
-  (void)host_matches_sni(host, sni);
-  const Route* got = match_route(table(), sni, host, path, port);
+  const Route* got = match_route(table(), name, *target, port);
   if (!got) return 0;
   if (got->protocol == Protocol::tcp) {
     fuzz::require(got->match.port == port, "a tcp route is returned only on its port");
     return 0;
   }
   fuzz::require(match_tcp_route(table(), port) == nullptr, "a tcp port never routes as http");
-  std::string_view clean = path.substr(0, path.find_first_of("?#"));
-  fuzz::require(prefixes(clean, got->match.path_prefix),
+  std::string_view path = target->path;
+  fuzz::require(prefixes_with_parameters(path, got->match.path_prefix),
                 "the route's prefix prefixes the path on a segment boundary");
   for (std::string_view seg : {"/./", "/../"}) {
-    fuzz::require(std::string(clean).append("/").find(seg) == std::string::npos,
+    fuzz::require(std::string(path).append("/").find(seg) == std::string::npos,
                   "paths with dot segments are never routed");
   }
-  std::string_view name = sni.empty() ? host : sni;
-  if (sni.empty()) {
-    // The Host header's port is not part of the name.
-    size_t colon = name.find(':');
-    if (!name.starts_with('[') && colon != std::string_view::npos &&
-        name.find(':', colon + 1) == std::string_view::npos) {
-      name = name.substr(0, colon);
-    }
-  }
-  if (!got->match.sni.empty() && !name.starts_with('[')) {
+  if (!got->match.sni.empty()) {
     fuzz::require(host_matches_pattern(got->match.sni, name), "the route's host matches");
   }
   for (const Route& r : table().routes()) {
-    if (r.protocol == Protocol::tcp || name.starts_with('[')) continue;
-    if (matches(r, name, clean, port)) {
+    if (r.protocol == Protocol::tcp) continue;
+    if (matches(r, name, path, port)) {
       fuzz::require(specificity(r) <= specificity(*got), "no more specific route was skipped");
     }
   }

@@ -3,7 +3,7 @@
 
 TETHER_APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
-  libssl-dev openssl libsqlite3-dev sqlite3 libboost-json1.81-dev libboost-system1.81-dev libboost1.81-dev
+  libssl-dev openssl libsqlite3-dev sqlite3 libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev libboost1.81-dev
   libtomlplusplus-dev libcli11-dev libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-cryptography python3-pytest
@@ -27,4 +27,25 @@ tether_install_deps() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# nginx: the gateway benchmark's reference and upstream, and the path-decoding upstream of the
+# gateway's target tests. Its package would start a system nginx on port 80; a policy-rc.d that
+# refuses service starts keeps it stopped while it installs (unless the machine already has one).
+tether_install_nginx() {
+  dpkg-query -W -f='${Status}' nginx 2>/dev/null | grep -q "install ok installed" && return 0
+  echo "== installing nginx"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: nginx is missing and not running as root: apt-get install nginx" >&2
+    return 1
+  fi
+  local policy=/usr/sbin/policy-rc.d made_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  local rc=0
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx; } || rc=$?
+  if [ "$made_policy" -eq 1 ]; then rm -f "$policy"; fi
+  return "$rc"
 }

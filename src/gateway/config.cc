@@ -302,9 +302,13 @@ Status Reader::match(const toml::table& t, std::string_view path, Route& out) co
                   "rather than \"/api/*\"");
     }
     for (char c : v) {
-      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#' || c == '%') {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#' || c == '%' ||
+          c == ';' || c == '\\') {
+        // Routes match the decoded path (request_target.h), so the prefix is written decoded;
+        // ';' starts a path parameter, which ends a segment for matching.
         return fail(n, setting, quoted(v),
-                    "must be a plain path: no spaces, control characters, '?', '#' or '%'");
+                    "must be a plain, decoded path: no spaces, control characters, '?', '#', '%', "
+                    "';' or '\\'");
       }
     }
     if (!clean_segments(v)) {

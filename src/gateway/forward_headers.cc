@@ -53,7 +53,11 @@ void drop_hop_by_hop(http::fields& fields, bool upgrade) {
 void rewrite_request_fields(http::fields& fields, const ForwardedFor& from, bool upgrade) {
   drop_hop_by_hop(fields, upgrade);
   for (auto it = fields.begin(); it != fields.end();) {
-    it = starts_with_nocase(it->name_string(), "x-tether-") ? fields.erase(it) : std::next(it);
+    std::string_view name = it->name_string();
+    bool spoofable =
+        starts_with_nocase(name, "x-tether-") || starts_with_nocase(name, "x-forwarded-") ||
+        boost::beast::iequals(name, "forwarded") || boost::beast::iequals(name, "x-real-ip");
+    it = spoofable ? fields.erase(it) : std::next(it);
   }
   // Expect: 100-continue was answered by the gateway itself, which read the body already.
   fields.erase(http::field::expect);
@@ -62,12 +66,9 @@ void rewrite_request_fields(http::fields& fields, const ForwardedFor& from, bool
     fields.set(kTenantHeader, from.identity.tenant);
   }
   fields.set(kCertSha256Header, from.fingerprint_sha256);
-  std::string forwarded(from.client_address);
-  if (auto prior = fields.find("X-Forwarded-For"); prior != fields.end()) {
-    forwarded = std::string(prior->value()) + ", " + forwarded;
-  }
-  fields.set("X-Forwarded-For", forwarded);
+  fields.set("X-Forwarded-For", from.client_address);
   fields.set("X-Forwarded-Proto", "https");
+  fields.set("X-Forwarded-Host", from.host);
 }
 
 void rewrite_response_fields(http::fields& fields, bool upgrade) {

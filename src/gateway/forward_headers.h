@@ -17,7 +17,8 @@ struct ForwardedFor {
   const pki::Identity& identity;
   std::string_view identity_name;       // identity.common_name()
   std::string_view fingerprint_sha256;  // of the client certificate, lowercase hex
-  std::string_view client_address;      // peer IP, for X-Forwarded-For
+  std::string_view client_address;      // peer IP (or PROXY protocol source), X-Forwarded-For
+  std::string_view host;                // canonical Host the request was routed on
 };
 
 // Identity headers set upstream. Any header starting with "X-Tether-" that a client sent is
@@ -28,6 +29,13 @@ inline constexpr std::string_view kCertSha256Header = "X-Tether-Cert-Sha256";
 
 // Rewrites a client request's fields for the upstream. With `upgrade` (a WebSocket handshake),
 // Connection: Upgrade and Upgrade are kept, since the upstream must see them.
+//
+// The gateway is the trust boundary, so what a client says about where the request came from is
+// removed: Forwarded (RFC 7239), every X-Forwarded-* field and X-Real-IP. The gateway then sets
+// X-Forwarded-For to the client's address alone, X-Forwarded-Proto to https and
+// X-Forwarded-Host to the routed host. Client-sent values are never trusted, not even from a
+// load balancer: one in front of an mTLS gateway can only be a TCP (L4) proxy, which cannot add
+// HTTP fields inside the TLS connection; it passes the client's address by PROXY protocol.
 void rewrite_request_fields(http::fields& fields, const ForwardedFor& from, bool upgrade);
 
 // Drops the upstream response's hop-by-hop fields (except for a 101 upgrade).

@@ -12,6 +12,7 @@
 #include "gateway/log_sink.h"
 #include "gateway/relay.h"
 #include "gateway/request_decision.h"
+#include "gateway/request_framing.h"
 #include "gateway/socket_deadline.h"
 #include "gateway/upstream.h"
 #include "gateway/worker.h"
@@ -146,9 +147,10 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   bool client_keep_alive = req.keep_alive();
   unsigned version = req.version();
   http::verb method = req.method();
-  rewrite_request_fields(
-      req.base(), ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256, c.client_ip},
-      /*upgrade=*/false);
+  rewrite_request_fields(req.base(),
+                         ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256,
+                                      c.client_ip, std::string(req[http::field::host])},
+                         /*upgrade=*/false);
   req.version(11);
   req.keep_alive(true);
   req.prepare_payload();
@@ -182,9 +184,10 @@ asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const
   const LimitsConfig& limits = c.snapshot->config.limits;
   x.keep_alive = false;
   unsigned version = req.version();
-  rewrite_request_fields(
-      req.base(), ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256, c.client_ip},
-      /*upgrade=*/true);
+  rewrite_request_fields(req.base(),
+                         ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256,
+                                      c.client_ip, std::string(req[http::field::host])},
+                         /*upgrade=*/true);
   beast::tcp_stream upstream(worker.io());
   error_code ec = co_await connect_upstream(upstream, route, seconds(limits.upstream_timeout_s));
   beast::flat_buffer upstream_buffer;
@@ -240,11 +243,12 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c,
   const LimitsConfig& limits = snapshot.config.limits;
   auto& head = parser.get();
   x.log.method = std::string(head.method_string());
-  x.log.path = std::string(head.target().substr(0, head.target().find('?')));
   RequestHead request_head{head.target(), head[http::field::host], head.count(http::field::host),
                            c.sni, c.port};
   RequestDecision decision = decide_request(snapshot.routes, request_head, c.identity);
   x.route = decision.route;
+  // The log names the path as routed; a target refused before parsing is logged as received.
+  x.log.path = decision.target.path.empty() ? std::string(head.target()) : decision.target.path;
   if (!decision.proxy()) {
     x.log.detail = decision.reason;
     // The body of a refused request is never read; keep the connection only if it has none.
@@ -257,6 +261,7 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c,
 
   if (!parser.is_done()) {
     error_code ec;
+    parser.eager(true);
     c.stream.expires_after(seconds(limits.idle_timeout_s));
     if (beast::iequals(head[http::field::expect], "100-continue")) {
       ec = co_await write_all(c.stream, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -277,6 +282,9 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c,
   }
   Request req = parser.release();
   x.log.bytes_in = req.body().size();
+  // What the route was matched on is what the upstream receives.
+  req.target(decision.target.forward);
+  req.set(http::field::host, decision.host);
   if (upgrade) {
     co_await proxy_websocket(worker, c, route, std::move(req), buffer, x);
   } else {
@@ -305,7 +313,9 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
     }
     c.stream.expires_after(seconds(limits.header_timeout_s));
     http::request_parser<http::string_body> parser;
-    parser.eager(true);
+    // Not eager while reading the head: nothing of a body is parsed before its framing and its
+    // route were checked (request_framing.h).
+    parser.eager(false);
     parser.header_limit(limits.max_header_bytes);
     parser.body_limit(limits.max_body_bytes);
     ec = co_await read_message(c.stream, buffer, parser, /*header_only=*/true);
@@ -340,6 +350,15 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
     } else if (ec) {
       x.log.detail = "malformed request: " + ec.message();
       co_await answer(c, 400, error_body("bad_request", x.log.detail), 11, false, x);
+    } else if (auto refusal = check_request_framing(parser.get())) {
+      // Refused before routing, and the connection closed: its next bytes cannot be trusted to
+      // start a request.
+      x.log.method = std::string(parser.get().method_string());
+      x.log.detail = refusal->reason;
+      co_await answer(
+          c, refusal->status,
+          error_body(refusal->status == 501 ? "not_implemented" : "bad_request", refusal->reason),
+          11, false, x);
     } else {
       co_await handle_request(worker, c, parser, buffer, x);
     }

@@ -23,39 +23,46 @@ RequestDecision refuse(int status, std::string error, std::string reason,
 
 RequestDecision decide_request(const RouteTable& routes, const RequestHead& head,
                                const pki::Identity& identity) {
-  if (!head.target.starts_with('/')) {
-    return refuse(400, "bad_request",
-                  "request target " + quote_value(head.target, '"') +
-                      " is not a path: send origin-form (\"/path?query\")");
-  }
+  auto target = parse_request_target(head.target);
+  if (!target) return refuse(400, "bad_request", target.error().message);
   if (head.host_count != 1 || head.host.empty()) {
     return refuse(400, "bad_request",
                   head.host_count > 1 ? "more than one Host header"
                                       : "no Host header: HTTP/1.1 requires one");
   }
-  const Route* route = match_route(routes, head.sni, head.host, head.target, head.port);
+  auto host = parse_host_header(head.host);
+  if (!host) return refuse(400, "bad_request", host.error().message);
+  std::string sni = canonical_host(head.sni);
+  std::string_view name = sni.empty() ? std::string_view(host->host) : std::string_view(sni);
+  const Route* route = match_route(routes, name, *target, head.port);
   if (route == nullptr || route->protocol == Protocol::tcp) {
-    std::string name(head.sni.empty() ? strip_port(head.host) : head.sni);
-    return refuse(404, "no_route",
-                  "no route for host " + quote_value(name, '"') + " and path " +
-                      quote_value(head.target.substr(0, head.target.find('?')), '"'));
+    RequestDecision d = refuse(404, "no_route",
+                               "no route for host " + quote_value(name, '"') + " and path " +
+                                   quote_value(target->path, '"'));
+    d.target = std::move(target).value();
+    return d;
   }
   Decision decision = authorize(*route, identity);
   if (!decision.allowed) {
     RequestDecision d = refuse(403, "forbidden", decision.reason, route);
     d.rule = "default-deny";
+    d.target = std::move(target).value();
     return d;
   }
-  if (!host_matches_sni(head.host, head.sni)) {
-    return refuse(421, "misdirected_request",
-                  "Host " + quote_value(head.host, '"') +
-                      " names another host than the TLS server name " + quote_value(head.sni, '"') +
-                      ": connect with that host as SNI",
-                  route);
+  if (!host_matches_sni(host->host, sni)) {
+    RequestDecision d = refuse(421, "misdirected_request",
+                               "Host " + quote_value(head.host, '"') +
+                                   " names another host than the TLS server name " +
+                                   quote_value(head.sni, '"') + ": connect with that host as SNI",
+                               route);
+    d.target = std::move(target).value();
+    return d;
   }
   RequestDecision d;
   d.route = route;
   d.rule = std::move(decision.rule);
+  d.target = std::move(target).value();
+  d.host = std::move(host->value);
   return d;
 }
 

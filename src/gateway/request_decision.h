@@ -2,6 +2,8 @@
 // read: which route, or which refusal. Pure, so every rule is unit-tested without sockets.
 //
 // Order matters for tenant isolation:
+//  0. the target and the Host header are parsed once (request_target.h): a target that would
+//     read differently upstream than here, or a malformed Host, is refused (400);
 //  1. the route is chosen by the TLS server name when the client sent one (the name its
 //     session was made for), else by the Host header;
 //  2. the route's allow rules decide (403, default deny): a tenant's identity never reaches
@@ -21,7 +23,7 @@ namespace tether::gateway {
 
 struct RequestHead {
   std::string_view target;  // request-target as received
-  std::string_view host;    // the Host header ("" when absent)
+  std::string_view host;    // the Host header as received ("" when absent)
   size_t host_count = 1;    // how many Host headers arrived
   std::string_view sni;     // TLS server name ("" when none was sent)
   uint16_t port = 0;        // listener port the connection came in on
@@ -33,6 +35,10 @@ struct RequestDecision {
   std::string error;             // token for the JSON body and the log: "forbidden", ...
   std::string reason;            // sentence naming the offending value
   std::string rule;              // the allow rule that matched, or "default-deny" on 403
+  // Set once parsed (from 404 on): the path routes matched and the target to forward, and the
+  // canonical Host value to forward.
+  RequestTarget target;
+  std::string host;
 
   bool proxy() const { return status == 0; }
 };

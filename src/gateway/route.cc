@@ -24,18 +24,6 @@ std::string_view drop_trailing_dot(std::string_view s) {
   return s;
 }
 
-bool has_dot_segment(std::string_view path) {
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view seg = path.substr(start, end - start);
-    if (seg == "." || seg == "..") return true;
-    start = end + 1;
-  }
-  return false;
-}
-
 // Host specificity: exact 2, wildcard 1, any 0.
 int host_rank(const Route& r) {
   if (r.match.sni.empty()) return 0;
@@ -43,20 +31,6 @@ int host_rank(const Route& r) {
 }
 
 }  // namespace
-
-std::string_view strip_port(std::string_view host) {
-  if (host.starts_with('[')) {
-    size_t close = host.find(']');
-    return close == std::string_view::npos ? host : host.substr(1, close - 1);
-  }
-  size_t colon = host.find(':');
-  // More than one ':' is a bare IPv6 address, which a Host header may not carry unbracketed;
-  // leave it whole so it matches nothing by name.
-  if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos) {
-    return host.substr(0, colon);
-  }
-  return host;
-}
 
 std::string_view protocol_name(Protocol p) {
   switch (p) {
@@ -92,12 +66,12 @@ bool host_matches_pattern(std::string_view pattern, std::string_view host) {
 bool path_has_prefix(std::string_view path, std::string_view prefix) {
   if (!path.starts_with(prefix)) return false;
   if (prefix.ends_with('/') || path.size() == prefix.size()) return true;
-  return path[prefix.size()] == '/';
+  return path[prefix.size()] == '/' || path[prefix.size()] == ';';
 }
 
-bool host_matches_sni(std::string_view host_header, std::string_view sni) {
+bool host_matches_sni(std::string_view host, std::string_view sni) {
   if (sni.empty()) return true;
-  return iequals(drop_trailing_dot(strip_port(host_header)), drop_trailing_dot(sni));
+  return iequals(drop_trailing_dot(host), drop_trailing_dot(sni));
 }
 
 RouteTable::RouteTable(std::vector<Route> routes) : routes_(std::move(routes)) {
@@ -119,12 +93,10 @@ const Route* match_tcp_route(const RouteTable& table, uint16_t port) {
   return nullptr;
 }
 
-const Route* match_route(const RouteTable& table, std::string_view sni, std::string_view host,
-                         std::string_view path, uint16_t port) {
+const Route* match_route(const RouteTable& table, std::string_view name,
+                         const RequestTarget& target, uint16_t port) {
   if (const Route* tcp = match_tcp_route(table, port)) return tcp;
-  path = path.substr(0, path.find_first_of("?#"));
-  if (!path.starts_with('/') || has_dot_segment(path)) return nullptr;
-  std::string_view name = sni.empty() ? strip_port(host) : sni;
+  std::string_view path = target.path;
   for (const Route& r : table.routes()) {
     if (r.protocol == Protocol::tcp) continue;
     if (r.match.port && *r.match.port != port) continue;

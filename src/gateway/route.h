@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gateway/policy.h"
+#include "gateway/request_target.h"
 
 namespace tether::gateway {
 
@@ -39,21 +40,18 @@ struct Route {
 // Lowercases and drops one trailing dot: the form SNI patterns and names are compared in.
 std::string canonical_host(std::string_view host);
 
-// The host of a Host header: "host:port" -> "host", "[v6]:port" -> "v6" (no brackets); "host"
-// unchanged. A bare IPv6 address (more than one ':') is left whole, so it matches no name.
-std::string_view strip_port(std::string_view host_header);
-
 // True when `sni_pattern` (canonical, maybe "*.x") matches `host` (canonicalized here).
 bool host_matches_pattern(std::string_view sni_pattern, std::string_view host);
 
-// True when `path` starts with `prefix` on a segment boundary.
+// True when `path` starts with `prefix` on a segment boundary: "/", or ';' where a path
+// parameter begins ("/admin;x" is below "/admin" for the servers that strip parameters).
 bool path_has_prefix(std::string_view path, std::string_view prefix);
 
-// The Host header ("api.example.com:8443", "[::1]:443") names the same host as the SNI
-// (case-insensitive, trailing dot ignored). An empty SNI (none sent) matches any Host. The gateway
-// calls this before routing and answers 421 on a mismatch, so a certificate presented for one
-// tenant's host can never be used to reach another's (issue 3, tenant isolation).
-bool host_matches_sni(std::string_view host_header, std::string_view sni);
+// The Host header's host (HostHeader::host, already canonical) names the same host as the SNI
+// (case-insensitive, trailing dot ignored). An empty SNI (none sent) matches any host. The
+// gateway calls this before proxying and answers 421 on a mismatch, so a certificate presented
+// for one tenant's host can never be used to reach another's (tenant isolation).
+bool host_matches_sni(std::string_view host, std::string_view sni);
 
 class RouteTable {
  public:
@@ -71,12 +69,11 @@ class RouteTable {
 // - Otherwise among http / websocket routes whose port (if set) equals `port`, whose sni pattern
 //   (if set) matches the name, and whose prefix matches `path`, the most specific wins: exact host
 //   over wildcard over any host, then a set port over none, then the longest path_prefix.
-// The name is `sni` when the client sent one, else the Host header without its port. The
-// SNI/Host mismatch decision is the caller's (see host_matches_sni). `path` is the request path
-// with dot segments already resolved; one containing "." or ".." segments matches nothing (fail
-// closed), and anything from '?' or '#' on is ignored.
-const Route* match_route(const RouteTable& table, std::string_view sni, std::string_view host,
-                         std::string_view path, uint16_t port);
+// `name` is the TLS server name when the client sent one, else the Host header's host; the
+// SNI/Host mismatch decision is the caller's (see host_matches_sni). Routes match on the
+// target's decoded, normalised path (request_target.h), the one the upstream receives.
+const Route* match_route(const RouteTable& table, std::string_view name,
+                         const RequestTarget& target, uint16_t port);
 
 // The tcp route on a listener port, if any: decides before any bytes are read whether a
 // connection is proxied raw.

@@ -894,3 +894,98 @@ class SlowlorisClients:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# --- nginx as a path-decoding file server ------------------------------------------------------
+
+class NginxFileServer:
+    """A real nginx serving `root` on 127.0.0.1, as an upstream that percent-decodes and
+    normalises request paths (merge_slashes on, dot segments resolved) before it serves them.
+
+    Its access log records, per request, the X-Test-Case header, the target as received
+    ($request_uri) and the path nginx served it as ($uri: decoded and normalised): what an
+    upstream really made of each forwarded target. nginx cannot bind port 0, so it takes a free
+    port and retries on a collision.
+    """
+
+    def __init__(self, root, workdir, nginx=None):
+        self.root = pathlib.Path(root)
+        self.dir = pathlib.Path(workdir)
+        self.nginx = nginx or shutil.which("nginx") or "/usr/sbin/nginx"
+        self.proc = None
+        self.port = None
+        self.log_path = self.dir / "access.log"
+
+    def _config(self, port):
+        d = self.dir
+        # As root, nginx's workers would run as nobody, who cannot read pytest's 0700 directories.
+        user = "user root;" if os.geteuid() == 0 else ""
+        return f"""
+{user}
+worker_processes 1;
+error_log {d}/error.log info;
+pid {d}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+  log_format tsv '$http_x_test_case\\t$request_uri\\t$uri\\t$status';
+  access_log {d}/access.log tsv;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    root {self.root};
+    location / {{ }}
+  }}
+}}
+"""
+
+    def start(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for _ in range(5):
+            port = free_port()
+            conf = self.dir / "nginx.conf"
+            conf.write_text(self._config(port))
+            self.log_path.write_text("")
+            self.proc = subprocess.Popen([self.nginx, "-p", str(self.dir), "-c", str(conf),
+                                          "-g", "daemon off;"], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE, text=True)
+
+            def listening():
+                if self.proc.poll() is not None:
+                    return "exited"
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    return "up"
+                except OSError:
+                    return None
+            state = _wait_for(listening, START_TIMEOUT, f"nginx to listen on port {port}")
+            if state == "up":
+                self.port = port
+                return self
+            err = self.proc.stderr.read()
+            if "Address already in use" not in err:
+                raise AssertionError(f"nginx did not start: {err}")
+        raise AssertionError("nginx found no free port in 5 tries")
+
+    def log(self):
+        """[(test_case, request_uri, uri, status)] for every request nginx answered so far."""
+        rows = []
+        for line in self.log_path.read_text().splitlines():
+            case, request_uri, uri, status = line.split("\t")
+            rows.append((case, request_uri, uri, int(status)))
+        return rows
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -85,6 +85,32 @@ TEST(DecideRequest, UnknownHostIsNoRoute) {
   EXPECT_EQ(d.reason, "no route for host \"other.test\" and path \"/a\"");
 }
 
+TEST(DecideRequest, ForwardsTheTargetItRoutedOnAndTheCanonicalHost) {
+  RequestDecision d = decide_request(
+      table(), {"//%61pi/a%20b/?q=%2e%2e", "ACME.test.:8443", 1, "acme.test", 1}, acme);
+  ASSERT_TRUE(d.proxy()) << d.reason;
+  EXPECT_EQ(d.target.path, "/api/a b/");
+  EXPECT_EQ(d.target.forward, "/api/a%20b/?q=%2e%2e");
+  EXPECT_EQ(d.host, "acme.test:8443");
+}
+
+TEST(DecideRequest, EncodedDotSegmentIsABadRequestNamingTheSegment) {
+  RequestDecision d =
+      decide_request(table(), {"/x/%2E%2e/y", "acme.test", 1, "acme.test", 1}, acme);
+  EXPECT_EQ(d.status, 400);
+  EXPECT_EQ(d.error, "bad_request");
+  EXPECT_NE(d.reason.find("dot segment \"%2E%2e\""), std::string::npos) << d.reason;
+}
+
+TEST(DecideRequest, MalformedHostIsABadRequest) {
+  for (std::string_view host :
+       {"acme.test:99999", "user@acme.test", "acme.test:x", "[::1", "ac%41me.test", "[v1.x]"}) {
+    RequestDecision d = decide_request(table(), {"/x", host, 1, "acme.test", 1}, acme);
+    EXPECT_EQ(d.status, 400) << host;
+    EXPECT_NE(d.reason.find("Host header"), std::string::npos) << d.reason;
+  }
+}
+
 TEST(RefusalBody, NamesErrorReasonRouteAndRule) {
   RequestDecision d = decide_request(table(), {"/x", "globex.test", 1, "globex.test", 443}, acme);
   std::string body = refusal_body(d);
