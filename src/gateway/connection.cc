@@ -8,6 +8,7 @@
 #include "gateway/relay.h"
 #include "gateway/worker.h"
 #include "obs/access_log.h"
+#include "tls/session_binding.h"
 
 namespace tether::gateway {
 
@@ -135,7 +136,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
                                 ? static_cast<unsigned long>(ec.value())
                                 : 0;
   const tls::HandshakeOutcome& outcome = tls::conclude_handshake(native, ec ? 0 : 1, ssl_error);
-  if (const char* name = SSL_get_servername(native, TLSEXT_NAMETYPE_host_name)) conn->sni = name;
+  conn->sni = tls::client_hello_server_name(native);
 
   std::string detail = outcome.detail;
   if (ec == beast::error::timeout) {

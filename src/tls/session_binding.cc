@@ -63,10 +63,14 @@ SSL_TICKET_RETURN on_decrypt_ticket(SSL* ssl, SSL_SESSION* session, const unsign
 
 }  // namespace
 
+std::string_view client_hello_server_name(const SSL* ssl) {
+  const auto* name = static_cast<const std::string*>(SSL_get_ex_data(ssl, name_index()));
+  return name ? std::string_view(*name) : std::string_view();
+}
+
 // The prefix keeps an absent SNI distinct from a ticket without our data.
 std::string session_binding(SSL* ssl) {
-  const auto* name = static_cast<const std::string*>(SSL_get_ex_data(ssl, name_index()));
-  return "sni:" + (name ? *name : std::string());
+  return "sni:" + std::string(client_hello_server_name(ssl));
 }
 
 std::optional<std::string> parse_server_name_extension(const unsigned char* data, size_t size) {

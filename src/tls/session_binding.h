@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/error.h"
 
@@ -19,6 +20,13 @@ namespace tether::tls {
 // Installs the ticket callbacks and turns the server-side session id cache off, so tickets are
 // the only way to resume and every resumption passes the check.
 Status bind_sessions_to_server_name(SSL_CTX* ctx);
+
+// The server name this handshake's ClientHello asked for ("" when it sent none), on full and
+// resumed handshakes alike. SSL_get_servername is no substitute: on a resumed TLS 1.2 session
+// OpenSSL 3.0 reports the session's stored name, which a session cache that keeps sessions
+// outside OpenSSL (session_cache.h) does not carry, so it answers "none" there. The session
+// cache resumes a session only under the name it was made for, so this is also that name.
+std::string_view client_hello_server_name(const SSL* ssl);
 
 // "sni:<name>" for the server name the client asked for in this handshake's ClientHello ("sni:"
 // when it sent none): what a session is bound to.

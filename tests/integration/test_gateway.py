@@ -332,9 +332,32 @@ def test_session_ticket_for_one_sni_does_not_resume_under_another(gateway, serve
     assert len(upstreams["globex"].requests) == before
 
 
+def test_tls12_resumed_session_keeps_its_sni_and_a_host_for_another_is_421(gateway, server_pki, acme,
+                                                                          upstreams):
+    ctx = client_context(server_pki, acme, ssl.TLSVersion.TLSv1_2)
+    with connect(gateway, ctx, "acme.test") as s:
+        assert http_over(s, "acme.test")[0] == 200
+        session = s.session
+    start = gateway.mark()
+    before = len(upstreams["globex"].requests)
+    with connect(gateway, ctx, "acme.test", session) as s:
+        assert s.session_reused, "the TLS 1.2 session did not resume"
+        assert s.version() == "TLSv1.2"
+        status, _, body = http_over(s, "globex.test", close=True)
+    assert status == 421, body
+    assert json.loads(body)["error"] == "misdirected_request", body
+    line = gateway.handshake_line(start, resumed=True)
+    assert line["sni"] == "acme.test", line
+    assert gateway.request_line(start, status=421)["route"] == "acme-api"
+    # As with TLS 1.3 tickets, the session does not resume under another server name.
+    with connect(gateway, ctx, "globex.test", session) as s:
+        assert not s.session_reused, "a TLS 1.2 session made for acme.test resumed under globex.test"
+    assert len(upstreams["globex"].requests) == before
+
+
 def test_sessions_resume_on_every_worker(gateway, server_pki, acme):
-    # Two workers share one session cache: whichever worker a connection lands on (SO_REUSEPORT
-    # spreads them), it resumes. TLS 1.3 tickets here are single-use, so each connection offers
+    # Two workers share one session cache: whichever worker a connection lands on (both accept
+    # from the one listening socket), it resumes. TLS 1.3 tickets here are single-use, so each connection offers
     # the newest ticket it was given.
     ctx = client_context(server_pki, acme)
     with connect(gateway, ctx, "acme.test") as s:
