@@ -205,8 +205,9 @@ class Reader {
 
 Status Reader::listener(const toml::table& t, ListenerConfig& out) const {
   constexpr std::string_view p = "listener";
-  TETHER_TRY(
-      only_keys(t, p, {"address", "port", "server_cert", "server_key", "trust", "min_version"}));
+  TETHER_TRY(only_keys(
+      t, p,
+      {"address", "port", "server_cert", "server_key", "trust", "intermediates", "min_version"}));
   TETHER_ASSIGN_OR_RETURN(auto address, opt_string(t, p, "address"));
   if (address) out.address = *address;
   TETHER_ASSIGN_OR_RETURN(auto port, opt_int(t, p, "port", 0, 65535));
@@ -219,6 +220,13 @@ Status Reader::listener(const toml::table& t, ListenerConfig& out) const {
   TETHER_ASSIGN_OR_RETURN(out.trust, string_list(t, p, "trust",
                                                  "list the PEM files of the trust anchors, e.g. "
                                                  "trust = [\"/etc/tether/ca.pem\"]"));
+  if (t.contains("intermediates")) {
+    TETHER_ASSIGN_OR_RETURN(
+        out.intermediates,
+        string_list(t, p, "intermediates",
+                    "list PEM files of the CA certificates that issue client certificates, e.g. "
+                    "intermediates = [\"/var/lib/tether/ca/issuing.pem\"]"));
+  }
   TETHER_ASSIGN_OR_RETURN(auto version, opt_string(t, p, "min_version"));
   if (version) {
     if (*version == "1.2") {

@@ -21,6 +21,10 @@ struct ListenerConfig {
   std::string server_cert;
   std::string server_key;
   std::vector<std::string> trust;  // PEM files of trust anchors; never the system store
+  // PEM files of CA certificates that issue client certificates, used to build a client's path
+  // when it sends its leaf alone; never trust anchors. Absent: the CA's issuing certificate
+  // beside the store (<data dir>/ca/issuing.pem), when there is one.
+  std::optional<std::vector<std::string>> intermediates;
   TlsVersion min_version = TlsVersion::tls1_2;
 };
 

@@ -32,6 +32,7 @@ std::vector<std::string> watched_files(const std::string& config_path, const Con
   std::vector<std::string> files{config_path, config.listener.server_cert,
                                  config.listener.server_key};
   files.insert(files.end(), config.listener.trust.begin(), config.listener.trust.end());
+  for (auto& file : intermediate_files(config)) files.push_back(std::move(file));
   return files;
 }
 

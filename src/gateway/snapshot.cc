@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "common/fs.h"
 #include "gateway/upstream.h"
@@ -25,6 +26,15 @@ Status restart_needed(std::string_view setting, std::string_view running, std::s
 
 }  // namespace
 
+std::vector<std::string> intermediate_files(const Config& config) {
+  if (config.listener.intermediates) return *config.listener.intermediates;
+  // The issuing CA of the data directory the store belongs to (pki/ca_files.h's layout).
+  std::string issuing =
+      (std::filesystem::path(config.store.path).parent_path() / "ca" / "issuing.pem").string();
+  if (std::filesystem::exists(issuing)) return {issuing};
+  return {};
+}
+
 Result<Config> read_config_file(const std::string& path) {
   TETHER_ASSIGN_OR_RETURN(std::string text, fs::read_file(path, "gateway config"));
   return parse_config(text, path);
@@ -38,6 +48,7 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(
   server.cert_chain_path = config.listener.server_cert;
   server.key_path = config.listener.server_key;
   server.trust_anchor_paths = config.listener.trust;
+  server.intermediate_paths = intermediate_files(config);
   server.trust_domain = config.trust_domain;
   server.min_version = tls_version(config.listener.min_version);
   server.revocation = std::move(revocation);

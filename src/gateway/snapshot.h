@@ -40,6 +40,10 @@ struct Snapshot {
   const std::string& upstream_key(const Route& route) const { return state_of(route).upstream_key; }
 };
 
+// The intermediates files a snapshot uses: listener.intermediates, else the CA's issuing
+// certificate beside the store when it exists.
+std::vector<std::string> intermediate_files(const Config& config);
+
 // Reads and parses the config file (see parse_config).
 Result<Config> read_config_file(const std::string& path);
 

@@ -98,6 +98,22 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
   HandshakeOutcome& out = mutable_outcome(ssl);
   X509* leaf = X509_STORE_CTX_get0_cert(store_ctx);
 
+  // The configured intermediates join what the client sent, so a leaf sent alone still finds
+  // its issuer; the client's own come first. The stack borrows every certificate (no references
+  // taken) and lives until verification ends below.
+  x509::X509BorrowedStackPtr untrusted;
+  if (!policy.intermediates.empty()) {
+    STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store_ctx);
+    untrusted.reset(sk_X509_new_reserve(
+        nullptr, sk_X509_num(sent) + static_cast<int>(policy.intermediates.size())));
+    if (untrusted) {
+      for (int i = 0; i < sk_X509_num(sent); ++i)
+        sk_X509_push(untrusted.get(), sk_X509_value(sent, i));
+      for (const auto& cert : policy.intermediates) sk_X509_push(untrusted.get(), cert.get());
+      X509_STORE_CTX_set0_untrusted(store_ctx, untrusted.get());
+    }
+  }
+
   if (X509_verify_cert(store_ctx) != 1) {
     int err = X509_STORE_CTX_get_error(store_ctx);
     int depth = X509_STORE_CTX_get_error_depth(store_ctx);

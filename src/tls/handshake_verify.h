@@ -12,9 +12,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pki/identity.h"
 #include "tls/alerts.h"
+#include "x509/handles.h"
 
 namespace tether::tls {
 
@@ -31,6 +33,9 @@ class RevocationSet {
 struct VerifyPolicy {
   std::string trust_domain;                         // for the leaf's SPIFFE URI SAN
   std::shared_ptr<const RevocationSet> revocation;  // null: nothing is revoked
+  // CA certificates offered to path building besides the client's own (untrusted), so that a
+  // client may send its leaf alone.
+  std::vector<x509::X509Ptr> intermediates;
 };
 
 struct HandshakeOutcome {

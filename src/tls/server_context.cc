@@ -94,6 +94,27 @@ Result<std::vector<std::string>> load_trust(SSL_CTX* ctx, const ServerConfig& co
   return fingerprints;
 }
 
+// The intermediates, each a CA certificate (RFC 5280 4.2.1.9), with their fingerprints for the
+// session id context.
+Result<std::vector<x509::X509Ptr>> load_intermediates(const ServerConfig& config,
+                                                      std::vector<std::string>& fingerprints) {
+  std::vector<x509::X509Ptr> out;
+  for (const auto& path : config.intermediate_paths) {
+    TETHER_ASSIGN_OR_RETURN(auto certs, read_certificates(path, "intermediates file"));
+    for (auto& cert : certs) {
+      if (X509_check_ca(cert.get()) == 0) {
+        return make_error(Errc::not_a_ca, "intermediates file '" + path + "' holds " +
+                                              x509::subject_string(cert.get()) +
+                                              ", which is not a CA certificate: list only the CAs "
+                                              "that issue client certificates");
+      }
+      fingerprints.push_back("intermediate=" + x509::fingerprint_sha256(cert.get()));
+      out.push_back(std::move(cert));
+    }
+  }
+  return out;
+}
+
 std::string to_hex(const unsigned char* data, size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;
@@ -153,6 +174,7 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerC
 
   TETHER_TRY(load_server_identity(c, config));
   TETHER_ASSIGN_OR_RETURN(auto fingerprints, load_trust(c, config));
+  TETHER_ASSIGN_OR_RETURN(auto intermediates, load_intermediates(config, fingerprints));
 
   // A client certificate is required (RFC 8446 4.3.2, RFC 5246 7.4.4); OpenSSL then aborts a
   // TLS 1.3 handshake without one with certificate_required (RFC 8446 4.4.2.4).
@@ -161,7 +183,8 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerC
   // CertificateRequest (RFC 5246 7.4.4) stay empty: with many tenants' trust sets the list
   // would grow without bound, and the connector knows which certificate to send anyway.
   SSL_CTX_set_client_CA_list(c, sk_X509_NAME_new_null());
-  install_verify_hook(c, VerifyPolicy{config.trust_domain, config.revocation});
+  install_verify_hook(
+      c, VerifyPolicy{config.trust_domain, config.revocation, std::move(intermediates)});
 
   std::string sid_hex;
   TETHER_TRY(set_session_id_context(c, config, fingerprints, sid_hex));

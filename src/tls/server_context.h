@@ -24,6 +24,9 @@ struct ServerConfig {
   std::string key_path;         // PEM private key, unencrypted
   // PEM files of trust anchors for client certificates. The system store is never used.
   std::vector<std::string> trust_anchor_paths;
+  // PEM files of CA certificates offered to path building besides those the client sends, so a
+  // client may send its leaf alone. Untrusted: a path must still end at a trust anchor.
+  std::vector<std::string> intermediate_paths;
   // Trust domain of client identities' SPIFFE URIs (DESIGN.md, Identities).
   std::string trust_domain = "tether.internal";
   TlsVersion min_version = TlsVersion::tls1_2;

@@ -11,6 +11,7 @@ import socket
 import ssl
 import threading
 import time
+import types
 
 import pytest
 from cryptography import x509
@@ -19,7 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 import testpki
 from gatewaylib import Gateway, free_port
 from testpki import faketime_env, issue_with_tether_key, make_server_pki
-from tetherlib import Tether, run
+from tetherlib import Tether, run, run_bytes
 from upstreams import EchoHttpServer, Mosquitto, WebSocketEchoServer, mqtt_pub, mqtt_sub, websocket_echo_roundtrip
 
 CLIENT_TIMEOUT = 20
@@ -203,6 +204,25 @@ def test_gnutls_cli_interoperates(gateway, server_pki, acme):
                 "-p", str(gateway.port), "127.0.0.1"], input=request, timeout=CLIENT_TIMEOUT + 10)
     assert "HTTP/1.1 200 OK" in proc.stdout, proc.stdout + proc.stderr
     assert '"X-Tether-Identity": ["connector/acme/edge-1"]' in proc.stdout, proc.stdout
+
+
+def test_leaf_alone_is_accepted_from_curl_and_openssl_s_client(gateway, server_pki, acme, upstreams):
+    # The gateway finds the issuing CA itself (the CA's issuing.pem beside the store): a client
+    # may send its leaf without the intermediate.
+    leaf_only = types.SimpleNamespace(chain=acme.leaf, key=acme.key)
+    start = gateway.mark()
+    proc, body, status = curl(gateway, server_pki, leaf_only, "acme.test", "/leaf-curl")
+    assert status == "200", proc.stderr + body
+    line = gateway.handshake_line(start, outcome="accepted")
+    assert line["identity"] == "connector/acme/edge-1", line
+    request = b"GET /leaf-s-client HTTP/1.1\r\nHost: acme.test\r\nConnection: close\r\n\r\n"
+    proc = run_bytes(["openssl", "s_client", "-quiet", "-connect", f"127.0.0.1:{gateway.port}",
+                      "-servername", "acme.test", "-CAfile", str(server_pki / "server-ca.pem"),
+                      "-verify_return_error", "-cert", str(acme.leaf), "-key", str(acme.key)],
+                     input=request, timeout=CLIENT_TIMEOUT + 10)
+    assert proc.stdout.startswith(b"HTTP/1.1 200"), proc.stdout + proc.stderr
+    paths = [r["path"] for r in upstreams["acme"].requests]
+    assert "/leaf-curl" in paths and "/leaf-s-client" in paths
 
 
 def test_upstream_down_is_502_with_json(gateway, server_pki, acme):

@@ -65,6 +65,9 @@ class Bundle:
         assert len(blocks) == 2, "connector.pem holds the leaf then the intermediate"
         self.intermediate = certs_dir.parent / "intermediate.pem"
         self.intermediate.write_text(blocks[1])
+        # The leaf alone, as `openssl s_client -cert` sends a certificate file with one block.
+        self.leaf = certs_dir.parent / "leaf.pem"
+        self.leaf.write_text(blocks[0])
 
     @property
     def serial_hex(self):

@@ -95,6 +95,22 @@ TEST_F(ServerContextTest, ValidConfigBuildsAContext) {
   EXPECT_EQ(handshake_outcome(ssl->get()), nullptr);
 }
 
+TEST_F(ServerContextTest, IntermediatesMustBeCaCertificatesAndChangeTheSessionContext) {
+  auto without = ServerContext::create(config_);
+  ASSERT_TRUE(without.ok()) << without.error().message;
+  config_.intermediate_paths = {path("ca2.pem")};
+  auto with = ServerContext::create(config_);
+  ASSERT_TRUE(with.ok()) << with.error().message;
+  // Resumption cannot cross a change of what paths can be built from.
+  EXPECT_NE((*with)->session_id_context_hex(), (*without)->session_id_context_hex());
+  config_.intermediate_paths = {path("server.pem")};
+  auto leaf = ServerContext::create(config_);
+  ASSERT_FALSE(leaf.ok());
+  EXPECT_EQ(leaf.error().code, Errc::not_a_ca);
+  EXPECT_NE(leaf.error().message.find("server.pem"), std::string::npos) << leaf.error().message;
+  EXPECT_NE(leaf.error().message.find("not a CA certificate"), std::string::npos);
+}
+
 TEST_F(ServerContextTest, Tls13OnlyIsSelectable) {
   config_.min_version = TlsVersion::tls1_3;
   auto ctx = ServerContext::create(config_);
