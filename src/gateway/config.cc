@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <boost/asio/ip/address.hpp>
 #include <cstdio>
 #include <initializer_list>
 #include <set>
@@ -12,6 +13,9 @@
 #include "pki/identity.h"
 
 namespace tether::gateway {
+
+namespace asio = boost::asio;
+using error_code = boost::system::error_code;
 
 namespace {
 
@@ -57,15 +61,6 @@ bool dns_name(std::string_view name, size_t min_labels) {
     start = dot + 1;
   }
   return labels >= min_labels;
-}
-
-bool ip_literal_chars(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    if (!hex && c != ':' && c != '.') return false;
-  }
-  return true;
 }
 
 // Every segment of a path prefix (which starts with '/') is non-empty and not "." or "..": requests
@@ -148,6 +143,15 @@ class Reader {
     return std::optional<int64_t>(i->get());
   }
 
+  Result<std::optional<bool>> opt_bool(const toml::table& t, std::string_view path,
+                                       std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::optional<bool>();
+    auto b = n->as_boolean();
+    if (!b) return fail(n, join(path, key), describe(*n), "must be true or false, without quotes");
+    return std::optional<bool>(b->get());
+  }
+
   // Seconds from a "10s" / "1m" string; must be positive.
   Result<int64_t> duration(const toml::table& t, std::string_view path, std::string_view key,
                            int64_t fallback) const {
@@ -205,9 +209,9 @@ class Reader {
 
 Status Reader::listener(const toml::table& t, ListenerConfig& out) const {
   constexpr std::string_view p = "listener";
-  TETHER_TRY(only_keys(
-      t, p,
-      {"address", "port", "server_cert", "server_key", "trust", "intermediates", "min_version"}));
+  TETHER_TRY(only_keys(t, p,
+                       {"address", "port", "server_cert", "server_key", "trust", "intermediates",
+                        "min_version", "proxy_protocol", "proxy_protocol_from"}));
   TETHER_ASSIGN_OR_RETURN(auto address, opt_string(t, p, "address"));
   if (address) out.address = *address;
   TETHER_ASSIGN_OR_RETURN(auto port, opt_int(t, p, "port", 0, 65535));
@@ -227,6 +231,26 @@ Status Reader::listener(const toml::table& t, ListenerConfig& out) const {
                     "list PEM files of the CA certificates that issue client certificates, e.g. "
                     "intermediates = [\"/var/lib/tether/ca/issuing.pem\"]"));
   }
+  TETHER_ASSIGN_OR_RETURN(auto proxy, opt_bool(t, p, "proxy_protocol"));
+  out.proxy_protocol = proxy.value_or(false);
+  if (out.proxy_protocol || t.contains("proxy_protocol_from")) {
+    if (!out.proxy_protocol) {
+      return fail(t.get("proxy_protocol_from"), "listener.proxy_protocol_from", "",
+                  "is set but listener.proxy_protocol is not: set proxy_protocol = true, or "
+                  "remove proxy_protocol_from");
+    }
+    TETHER_ASSIGN_OR_RETURN(
+        auto from,
+        string_list(t, p, "proxy_protocol_from",
+                    "list the addresses or networks of the load balancers that send "
+                    "PROXY protocol headers, e.g. proxy_protocol_from = [\"10.0.0.0/8\"]"));
+    auto networks = SourceNetworks::parse(from);
+    if (!networks) {
+      return fail(t.get("proxy_protocol_from"), "listener.proxy_protocol_from", "",
+                  networks.error().message);
+    }
+    out.proxy_protocol_from = std::move(networks).value();
+  }
   TETHER_ASSIGN_OR_RETURN(auto version, opt_string(t, p, "min_version"));
   if (version) {
     if (*version == "1.2") {
@@ -243,9 +267,10 @@ Status Reader::listener(const toml::table& t, ListenerConfig& out) const {
 
 Status Reader::limits(const toml::table& t, LimitsConfig& out) const {
   constexpr std::string_view p = "limits";
-  TETHER_TRY(only_keys(t, p,
-                       {"handshake_timeout", "header_timeout", "idle_timeout", "upstream_timeout",
-                        "max_header_bytes", "max_body_bytes", "max_connections"}));
+  TETHER_TRY(only_keys(
+      t, p,
+      {"handshake_timeout", "header_timeout", "idle_timeout", "upstream_timeout",
+       "max_header_bytes", "max_body_bytes", "max_connections", "max_connections_per_source"}));
   TETHER_ASSIGN_OR_RETURN(out.handshake_timeout_s,
                           duration(t, p, "handshake_timeout", out.handshake_timeout_s));
   TETHER_ASSIGN_OR_RETURN(out.header_timeout_s,
@@ -259,6 +284,9 @@ Status Reader::limits(const toml::table& t, LimitsConfig& out) const {
   if (body_bytes) out.max_body_bytes = static_cast<uint64_t>(*body_bytes);
   TETHER_ASSIGN_OR_RETURN(auto conns, opt_int(t, p, "max_connections", 1, 10'000'000));
   if (conns) out.max_connections = static_cast<uint32_t>(*conns);
+  TETHER_ASSIGN_OR_RETURN(auto per_source,
+                          opt_int(t, p, "max_connections_per_source", 0, 10'000'000));
+  if (per_source) out.max_connections_per_source = static_cast<uint32_t>(*per_source);
   return ok_status();
 }
 
@@ -329,31 +357,54 @@ Status Reader::match(const toml::table& t, std::string_view path, Route& out) co
   return ok_status();
 }
 
-// "host:port" or "[v6]:port" -> host (lowercase, no brackets) and port.
-bool parse_upstream(std::string_view text, std::string& host, uint16_t& port) {
+// "host:port" or "[v6]:port" -> host (lowercase, no brackets; an address in asio's canonical
+// text) and port. Address literals go through asio's parser now, so "[:]:8080" or
+// "999.1.1.1:80" are refused at startup instead of failing as a 502 at the first request. A name
+// whose last label is all digits is taken as an IPv4 literal, as resolvers do (RFC 1123 2.1).
+// Returns "" or what is wrong.
+std::string parse_upstream(std::string_view text, std::string& host, uint16_t& port) {
   std::string_view h;
   std::string_view p;
+  std::string canonical;
   if (text.starts_with('[')) {
     size_t close = text.find(']');
-    if (close == std::string_view::npos || text.substr(close + 1, 1) != ":") return false;
+    if (close == std::string_view::npos || text.substr(close + 1, 1) != ":") {
+      return "an IPv6 address is written \"[address]:port\"";
+    }
     h = text.substr(1, close - 1);
     p = text.substr(close + 2);
-    if (!ip_literal_chars(h) || h.find(':') == std::string_view::npos) return false;
+    error_code ec;
+    auto v6 = asio::ip::make_address_v6(std::string(h), ec);
+    if (ec) return "\"" + std::string(h) + "\" is not an IPv6 address";
+    canonical = v6.to_string();
   } else {
     size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return false;
+    if (colon == std::string_view::npos) return "the port is missing";
     h = text.substr(0, colon);
     p = text.substr(colon + 1);
-    if (!dns_name(canonical_host(h), 1)) return false;
+    std::string name = canonical_host(h);
+    std::string_view last_label = std::string_view(name).substr(name.rfind('.') + 1);
+    bool numeric =
+        !last_label.empty() && last_label.find_first_not_of("0123456789") == std::string_view::npos;
+    if (numeric) {
+      error_code ec;
+      auto v4 = asio::ip::make_address_v4(name, ec);
+      if (ec) return "\"" + std::string(h) + "\" is not an IPv4 address";
+      canonical = v4.to_string();
+    } else if (!dns_name(name, 1)) {
+      return "\"" + std::string(h) + "\" is neither an IP address nor a DNS name";
+    } else {
+      canonical = std::move(name);
+    }
   }
   if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string_view::npos) {
-    return false;
+    return "the port is not a number";
   }
   int n = std::stoi(std::string(p));
-  if (n < 1 || n > 65535) return false;
-  host = canonical_host(h);
+  if (n < 1 || n > 65535) return "the port is outside 1..65535";
+  host = std::move(canonical);
   port = static_cast<uint16_t>(n);
-  return true;
+  return "";
 }
 
 Result<Route> Reader::route(const toml::table& t, std::string_view path) const {
@@ -404,10 +455,11 @@ Result<Route> Reader::route(const toml::table& t, std::string_view path) const {
 
   TETHER_ASSIGN_OR_RETURN(std::string upstream,
                           req_string(t, path, "upstream", "set it to \"host:port\""));
-  if (!parse_upstream(upstream, r.upstream_host, r.upstream_port)) {
+  if (std::string why = parse_upstream(upstream, r.upstream_host, r.upstream_port); !why.empty()) {
     return fail(t.get("upstream"), join(path, "upstream"), quoted(upstream),
-                "use \"host:port\" (\"127.0.0.1:8080\", \"api.internal:443\", \"[::1]:8080\") "
-                "with a port from 1 to 65535");
+                why +
+                    ": use \"host:port\" (\"127.0.0.1:8080\", \"api.internal:443\", "
+                    "\"[::1]:8080\") with a port from 1 to 65535");
   }
 
   // Default deny: a route nobody may use is a mistake, so say so now rather than 403 later.

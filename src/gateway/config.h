@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "gateway/route.h"
+#include "gateway/source_networks.h"
 
 namespace tether::gateway {
 
@@ -26,6 +27,11 @@ struct ListenerConfig {
   // beside the store (<data dir>/ca/issuing.pem), when there is one.
   std::optional<std::vector<std::string>> intermediates;
   TlsVersion min_version = TlsVersion::tls1_2;
+  // PROXY protocol v2 (proxy_protocol.h) on every port of the listener: each connection must
+  // come from one of `proxy_protocol_from` (the load balancers) and start with a header, whose
+  // source address then stands for the client (logs, X-Forwarded-For, per-source limits).
+  bool proxy_protocol = false;
+  SourceNetworks proxy_protocol_from;
 };
 
 struct LimitsConfig {
@@ -37,6 +43,9 @@ struct LimitsConfig {
   uint32_t max_header_bytes = 16384;
   uint64_t max_body_bytes = 8 << 20;  // request and response bodies (413 / 502 beyond)
   uint32_t max_connections = 10000;
+  // Open connections from one client address (after PROXY protocol), counted from accept; 0: no
+  // limit. Off by default: a site's devices often share one NAT address.
+  uint32_t max_connections_per_source = 0;
 };
 
 // Metrics, /healthz and /readyz: a separate, loopback-by-default listener.

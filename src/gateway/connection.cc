@@ -2,6 +2,7 @@
 
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <optional>
 
 #include "gateway/http_proxy.h"
 #include "gateway/log_sink.h"
@@ -16,21 +17,6 @@ namespace {
 
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::chrono::seconds kCloseNotifyTime{2};
-
-// The peer's address ("::1" bare) and the "address:port" form logs use ("[::1]:443").
-struct PeerAddress {
-  std::string ip;
-  std::string text;
-};
-
-PeerAddress peer_address(const tcp::socket& socket) {
-  error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  if (ec) return {};
-  std::string ip = ep.address().to_string();
-  std::string host = ep.address().is_v6() ? "[" + ip + "]" : ip;
-  return {ip, host + ":" + std::to_string(ep.port())};
-}
 
 double millis_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -54,6 +40,26 @@ class ConnectionSlot {
   SharedState& shared_;
   uint64_t count_;
 };
+
+// Counts the connection against limits.max_connections_per_source while it is open.
+class SourceSlot {
+ public:
+  SourceSlot(SourceCounts& counts, std::string ip)
+      : counts_(counts), ip_(std::move(ip)), count_(counts_.add(ip_)) {}
+  ~SourceSlot() { counts_.remove(ip_); }
+  SourceSlot(const SourceSlot&) = delete;
+  SourceSlot& operator=(const SourceSlot&) = delete;
+  uint32_t count() const { return count_; }
+
+ private:
+  SourceCounts& counts_;
+  std::string ip_;
+  uint32_t count_;
+};
+
+void log_refused(const std::string& peer, std::string_view reason, std::string detail) {
+  log_event("connection_refused", {{"peer", peer}, {"reason", reason}, {"detail", detail}});
+}
 
 // After a refused handshake OpenSSL has queued the alert and Asio has written it. Closing now,
 // with client bytes unread (a TLS 1.3 client may already be sending its request), would turn
@@ -83,6 +89,7 @@ void log_handshake(const ClientConnection& c, SSL* ssl, const tls::HandshakeOutc
   entry.peer = c.peer;
   entry.sni = c.sni;
   entry.reason = outcome.reason;
+  entry.alert_sent = outcome.alert_sent;
   entry.detail = std::move(detail);
   if (outcome.identity) entry.identity = outcome.identity->common_name();
   entry.serial = outcome.serial_hex;
@@ -111,6 +118,37 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
                {"detail", "limits.max_connections = " + std::to_string(limits.max_connections) +
                               " connections are open"}});
     co_return;
+  }
+  const ListenerConfig& listener = snapshot->config.listener;
+  if (listener.proxy_protocol) {
+    // Only the named balancers may say who the client is; anyone else is refused before a
+    // byte is read (fail closed: a direct client must not pass for a balanced one).
+    error_code ec;
+    auto from = asio::ip::make_address(peer.ip, ec);
+    if (ec || !listener.proxy_protocol_from.contains(from)) {
+      log_refused(peer.text, "proxy_protocol_untrusted",
+                  "the listener takes PROXY protocol headers only from "
+                  "listener.proxy_protocol_from, and " +
+                      peer.ip + " is not in it");
+      co_return;
+    }
+    auto origin = co_await read_proxy_origin(socket, peer, seconds(limits.handshake_timeout_s));
+    if (!origin) {
+      log_refused(peer.text, "proxy_protocol_invalid", origin.error().message);
+      co_return;
+    }
+    peer = std::move(origin).value();
+  }
+  std::optional<SourceSlot> source;
+  if (limits.max_connections_per_source > 0) {
+    source.emplace(worker.shared().sources, peer.ip);
+    if (source->count() > limits.max_connections_per_source) {
+      log_refused(peer.text, "max_connections_per_source",
+                  "limits.max_connections_per_source = " +
+                      std::to_string(limits.max_connections_per_source) +
+                      " connections are open from " + peer.ip);
+      co_return;
+    }
   }
   error_code nodelay_ec;
   socket.set_option(tcp::no_delay(true), nodelay_ec);

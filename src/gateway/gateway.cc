@@ -56,7 +56,7 @@ class Gateway {
         metrics_(route_names(config)),
         revocation_(std::make_shared<RevocationCache>(
             [this](const std::vector<std::string>& serials) { on_revoked(serials); })),
-        shared_{metrics_, *revocation_},
+        shared_{metrics_, *revocation_, {}, {}},
         watch_(watched_files(config_path_, config)) {}
 
   Status run();

@@ -79,6 +79,21 @@ std::string error_body(std::string_view error, std::string_view reason) {
   return refusal_body(d);
 }
 
+// The client learns that the route's upstream failed, never where it lives: the upstream's
+// address and the system's error stay in the request's log line.
+std::string upstream_failure_body(int status, const Route& route) {
+  RequestDecision d;
+  d.route = &route;
+  if (status == 504) {
+    d.error = "upstream_timeout";
+    d.reason = "the upstream of this route did not answer in time";
+  } else {
+    d.error = "bad_gateway";
+    d.reason = "the upstream of this route could not be reached or did not answer";
+  }
+  return refusal_body(d);
+}
+
 // Sends the request on a pooled or new upstream connection and reads the whole response.
 // A pooled connection the upstream closed meanwhile is retried once on a fresh one, for
 // idempotent methods (RFC 9110 9.2.2), as nginx and Envoy do.
@@ -158,10 +173,8 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   std::optional<Response> res =
       co_await exchange_with_upstream(worker, *c.snapshot, route, req, x, failure_status);
   if (!res) {
-    co_await answer(
-        c, failure_status,
-        error_body(failure_status == 504 ? "upstream_timeout" : "bad_gateway", x.log.detail),
-        version, client_keep_alive, x);
+    co_await answer(c, failure_status, upstream_failure_body(failure_status, route), version,
+                    client_keep_alive, x);
     co_return;
   }
   rewrite_response_fields(res->base(), /*upgrade=*/false);
@@ -205,9 +218,7 @@ asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const
   if (ec) {
     int status = timed_out(ec) ? 504 : 502;
     x.log.detail = "upstream " + c.snapshot->upstream_key(route) + ": " + ec.message();
-    co_await answer(c, status,
-                    error_body(status == 504 ? "upstream_timeout" : "bad_gateway", x.log.detail),
-                    version, false, x);
+    co_await answer(c, status, upstream_failure_body(status, route), version, false, x);
     co_return;
   }
   Response res = parser.release();

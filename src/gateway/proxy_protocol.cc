@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "common/quote.h"
+
 namespace tether::gateway {
 
 namespace {
@@ -158,17 +160,18 @@ std::string format_ip(int af, const uint8_t* bytes) {
 
 Result<size_t> parse_proxy_header_prefix(std::span<const uint8_t> fixed16) {
   if (starts_with_v1(fixed16)) {
-    return refuse(
-        "is version 1 (text, \"PROXY TCP4 ...\"): this gateway accepts only version 2 "
-        "(binary); configure the proxy to send v2 (HAProxy: send-proxy-v2)");
+    std::string_view start(reinterpret_cast<const char*>(fixed16.data()), fixed16.size());
+    return refuse("is version 1, the text form (" + quote_value(start, '"') +
+                  "...): this gateway accepts only version 2 (binary); configure the proxy to "
+                  "send v2 (HAProxy: send-proxy-v2)");
   }
   if (fixed16.size() < kProxyHeaderFixedSize) {
     return refuse("is truncated: " + std::to_string(fixed16.size()) +
                   " byte(s), fewer than its 16-byte fixed part");
   }
   if (fixed16.size() > kProxyHeaderFixedSize) {
-    return refuse("fixed part given as " + std::to_string(fixed16.size()) +
-                  " bytes: pass exactly the first 16");
+    return refuse("parser was given " + std::to_string(fixed16.size()) +
+                  " bytes for the fixed part: pass exactly the first 16");
   }
   auto signature = fixed16.first<sizeof kSignature>();
   if (!std::equal(signature.begin(), signature.end(), std::begin(kSignature))) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "gateway/client_origin.h"
 #include "gateway/live_connections.h"
 #include "gateway/log_sink.h"
 #include "gateway/net.h"
@@ -30,6 +31,7 @@ struct SharedState {
   obs::GatewayMetrics& metrics;
   const tls::RevocationSet& revocation;
   std::atomic<uint64_t> open_connections{0};  // for limits.max_connections
+  SourceCounts sources;                       // for limits.max_connections_per_source
 };
 
 class Worker {

@@ -40,7 +40,8 @@ std::string handshake_log_line(const HandshakeLogEntry& e) {
       .field("sni", e.sni)
       .field("outcome", e.reason == tls::HandshakeReason::ok ? "accepted" : "rejected")
       .field("reason", tls::reason_token(e.reason))
-      .field("alert", tls::alert_name(e.reason))
+      .field("alert",
+             e.alert_sent < 0 ? std::string_view() : tls::alert_name_for_number(e.alert_sent))
       .field("identity", e.identity)
       .field("serial", e.serial)
       .field("tls_version", e.tls_version)

@@ -15,6 +15,9 @@ struct HandshakeLogEntry {
   std::string peer;     // "127.0.0.1:53412"
   std::string sni;
   tls::HandshakeReason reason = tls::HandshakeReason::handshake_failure;
+  // The AlertDescription the gateway really sent (RFC 8446 6), -1 when it sent none (the client
+  // went away, or the handshake timed out): logged as "alert", "" for none.
+  int alert_sent = -1;
   std::string detail;  // what was wrong, with the offending value
   std::string identity;
   std::string serial;

@@ -53,6 +53,7 @@ class Gateway:
         self.lines = []
         self.raw_stdout = []
         self.cond = threading.Condition()
+        self.reader_done = False
         self.port = None
         self.admin_port = None
         self.tcp_ports = {}
@@ -109,6 +110,7 @@ class Gateway:
                     pass
                 self.cond.notify_all()
         with self.cond:
+            self.reader_done = True
             self.cond.notify_all()
 
     def stop(self):
@@ -145,7 +147,7 @@ class Gateway:
                 for e in self.lines[start:]:
                     if predicate(e):
                         return e
-                if self.proc.poll() is not None and self.proc.stdout.closed:
+                if self.proc.poll() is not None and self.reader_done:
                     break
                 left = deadline - time.monotonic()
                 if left <= 0:

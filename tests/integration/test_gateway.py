@@ -230,8 +230,13 @@ def test_upstream_down_is_502_with_json(gateway, server_pki, acme):
     _, body, status = curl(gateway, server_pki, acme, "acme.test", "/down/x")
     assert status == "502", body
     assert json.loads(body)["error"] == "bad_gateway", body
+    assert json.loads(body)["route"] == "acme-down", body
     line = gateway.request_line(start, route="acme-down", status=502)
     assert "connection refused" in line["detail"].lower(), line
+    # Where the upstream lives stays in the log: the client is never told.
+    upstream_address = line["detail"].split("upstream ", 1)[1].split(":")[0]
+    assert upstream_address == "127.0.0.1", line
+    assert "127.0.0.1" not in body and "refused" not in body.lower(), body
 
 
 # --- refused handshakes: alert seen by the client, reason in the log ---------------------------

@@ -6,8 +6,10 @@ Upstreams are real: nginx as a file server that decodes and normalises paths (wh
 upstreams do), and the HTTP echo server that records every request it received. Clients are raw
 TLS sockets (Python ssl), so targets and framing reach the gateway exactly as written, and curl.
 """
+import json
 import socket
 import ssl
+import struct
 import subprocess
 import threading
 import time
@@ -331,3 +333,104 @@ def test_second_gateway_on_a_port_in_use_exits_and_the_first_keeps_serving(
     assert '"ready"' not in proc.stdout
     assert results == [200] * 100, results
     print(f"\nsecond gateway exited {proc.returncode} in {took:.2f}s: {proc.stderr.strip()}")
+
+
+# --- PROXY protocol v2 and per-source limits -------------------------------------------------
+
+PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def proxy_v2_header(src, sport, dst, dport):
+    """A PROXY protocol v2 header for TCP over IPv4, as HAProxy's send-proxy-v2 writes it."""
+    body = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack(">HH", sport, dport)
+    return PROXY_V2_SIGNATURE + bytes([0x21, 0x11]) + struct.pack(">H", len(body)) + body
+
+
+def exchange_behind_balancer(gw, server_pki, bundle, header, raw_request):
+    """A load balancer's view: the PROXY header first, then the client's TLS connection."""
+    ctx = tls_context(server_pki, bundle)
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=CLIENT_TIMEOUT) as raw:
+        raw.sendall(header)
+        with ctx.wrap_socket(raw, server_hostname="acme.test") as sock:
+            sock.sendall(raw_request)
+            data = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    return int(data.split(b" ", 2)[1]), data
+
+
+def proxied_gateway(pki, server_pki, files, echo, workdir, trusted):
+    return Gateway(workdir, pki.db, server_pki, [pki.root_pem], routes(files, echo),
+                   extra_listener=f"proxy_protocol = true\nproxy_protocol_from = {json.dumps(trusted)}\n")
+
+
+def test_proxy_protocol_from_a_trusted_balancer_names_the_client(pki, server_pki, acme, files,
+                                                                 echo, tmp_path):
+    with proxied_gateway(pki, server_pki, files, echo, tmp_path / "gw", ["127.0.0.0/8"]) as gw:
+        start = gw.mark()
+        header = proxy_v2_header("203.0.113.9", 4242, "127.0.0.1", gw.port)
+        request = (b"GET /echo/proxied HTTP/1.1\r\nHost: acme.test\r\nConnection: close\r\n"
+                   b"X-Forwarded-For: 198.51.100.1\r\n\r\n")
+        status, _ = exchange_behind_balancer(gw, server_pki, acme, header, request)
+        assert status == 200
+        seen = [r for r in echo.requests if r["path"] == "/echo/proxied"][-1]
+        xff = [v for n, v in seen["header_lines"] if n.lower() == "x-forwarded-for"]
+        assert xff == ["203.0.113.9"], seen["header_lines"]
+        assert gw.handshake_line(start, outcome="accepted")["peer"] == "203.0.113.9:4242"
+        assert gw.request_line(start, status=200)["peer"] == "203.0.113.9:4242"
+
+        # A client that connects directly (no header) is refused before TLS, with the reason.
+        start = gw.mark()
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            exchange(gw, server_pki, acme, get("/echo/direct", "direct"))
+        line = gw.wait_for(lambda e: e.get("event") == "connection_refused", 15,
+                           "a connection_refused line", start)
+        assert line["reason"] == "proxy_protocol_invalid", line
+        assert "signature" in line["detail"] or "TLS handshake" in line["detail"], line
+
+
+def test_proxy_protocol_from_an_untrusted_address_is_refused(pki, server_pki, acme, files, echo,
+                                                             tmp_path):
+    with proxied_gateway(pki, server_pki, files, echo, tmp_path / "gw", ["10.0.0.0/8"]) as gw:
+        start = gw.mark()
+        before = len(echo.requests)
+        header = proxy_v2_header("203.0.113.9", 4242, "127.0.0.1", gw.port)
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            exchange_behind_balancer(gw, server_pki, acme, header, get("/echo/x", "untrusted"))
+        line = gw.wait_for(lambda e: e.get("event") == "connection_refused", 15,
+                           "a connection_refused line", start)
+        assert line["reason"] == "proxy_protocol_untrusted", line
+        assert line["peer"].startswith("127.0.0.1:"), line
+        assert echo.requests[before:] == []
+
+
+def test_connections_per_source_are_limited(pki, server_pki, acme, files, echo, tmp_path):
+    gw = Gateway(tmp_path / "gw", pki.db, server_pki, [pki.root_pem], routes(files, echo),
+                 limits={"max_connections_per_source": 2})
+    with gw:
+        ctx = tls_context(server_pki, acme)
+        held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", gw.port), timeout=CLIENT_TIMEOUT),
+                                server_hostname="acme.test") for _ in range(2)]
+        start = gw.mark()
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            exchange(gw, server_pki, acme, get("/acme/secret.txt", "third"))
+        line = gw.wait_for(lambda e: e.get("event") == "connection_refused", 15,
+                           "a connection_refused line", start)
+        assert line["reason"] == "max_connections_per_source", line
+        assert "127.0.0.1" in line["detail"], line
+        held.pop().close()
+        # The closed one's slot is free again (the gateway notices the close asynchronously).
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                status, _, _, _ = exchange(gw, server_pki, acme, get("/acme/secret.txt", "again"))
+                break
+            except (ssl.SSLError, ConnectionError, OSError):
+                assert time.monotonic() < deadline, "a freed per-source slot was never reused"
+                time.sleep(0.05)
+        assert status == 200
+        for s in held:
+            s.close()

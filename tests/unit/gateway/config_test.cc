@@ -53,6 +53,7 @@ TEST(GatewayConfig, MinimalGetsDefaults) {
   EXPECT_EQ(c.limits.idle_timeout_s, 60);
   EXPECT_EQ(c.limits.max_header_bytes, 16384u);
   EXPECT_EQ(c.limits.max_connections, 10000u);
+  EXPECT_EQ(c.limits.max_connections_per_source, 0u);
   EXPECT_FALSE(c.admin.has_value());
   EXPECT_EQ(c.store.poll_interval_ms, 100u);
   ASSERT_EQ(c.routes.size(), 1u);
@@ -78,6 +79,7 @@ header_timeout = "1m"
 idle_timeout = "2m"
 max_header_bytes = 8192
 max_connections = 50
+max_connections_per_source = 7
 [admin]
 address = "127.0.0.2"
 port = 9090
@@ -110,6 +112,7 @@ allow = ["connector:acme/*"]
   EXPECT_EQ(c.limits.idle_timeout_s, 120);
   EXPECT_EQ(c.limits.max_header_bytes, 8192u);
   EXPECT_EQ(c.limits.max_connections, 50u);
+  EXPECT_EQ(c.limits.max_connections_per_source, 7u);
   ASSERT_TRUE(c.admin.has_value());
   EXPECT_EQ(c.admin->address, "127.0.0.2");
   EXPECT_EQ(c.admin->port, 9090);
@@ -219,6 +222,34 @@ TEST(GatewayConfig, BadValuesNameSettingAndValue) {
   }
 }
 
+TEST(GatewayConfig, ProxyProtocolNeedsTrustedBalancers) {
+  auto listener = [](std::string_view extra) {
+    return "[listener]\nserver_cert = \"a\"\nserver_key = \"b\"\ntrust = [\"c\"]\n" +
+           std::string(extra) + "[store]\npath = \"x\"\n" + std::string(kRoute);
+  };
+  auto c = parse_config(
+      listener("proxy_protocol = true\nproxy_protocol_from = [\"10.0.0.0/8\", \"::1\"]\n"),
+      "gw.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->listener.proxy_protocol);
+  EXPECT_TRUE(c->listener.proxy_protocol_from.contains(boost::asio::ip::make_address("10.9.8.7")));
+  EXPECT_TRUE(
+      c->listener.proxy_protocol_from.contains(boost::asio::ip::make_address("::ffff:10.0.0.1")));
+  EXPECT_TRUE(c->listener.proxy_protocol_from.contains(boost::asio::ip::make_address("::1")));
+  EXPECT_FALSE(c->listener.proxy_protocol_from.contains(boost::asio::ip::make_address("11.0.0.1")));
+  EXPECT_FALSE(c->listener.proxy_protocol_from.contains(boost::asio::ip::make_address("::2")));
+  expect_error(listener("proxy_protocol = true\n"),
+               {"listener.proxy_protocol_from", "is missing", "load balancers"});
+  expect_error(listener("proxy_protocol = true\nproxy_protocol_from = [\"10.0.0.1/8\"]\n"),
+               {"listener.proxy_protocol_from", "\"10.0.0.1/8\" is not an IP address or network"});
+  expect_error(listener("proxy_protocol = true\nproxy_protocol_from = [\"lb.internal\"]\n"),
+               {"\"lb.internal\" is not an IP address or network"});
+  expect_error(listener("proxy_protocol = \"yes\"\n"),
+               {"listener.proxy_protocol", "true or false"});
+  expect_error(listener("proxy_protocol_from = [\"10.0.0.0/8\"]\n"),
+               {"listener.proxy_protocol_from", "set proxy_protocol = true"});
+}
+
 TEST(GatewayConfig, ListenerSettingsChecked) {
   expect_error(R"(
 [listener]
@@ -259,6 +290,14 @@ TEST(GatewayConfig, RouteShapeChecked) {
   expect_error(route("upstream = \"localhost\"\n"),
                {"route[0].upstream = \"localhost\"", "host:port"});
   expect_error(route("upstream = \"h:0\"\n"), {"route[0].upstream = \"h:0\""});
+  // Address literals are checked by asio's parser at startup, not at the first request.
+  expect_error(route("upstream = \"[:]:8080\"\n"),
+               {"route[0].upstream = \"[:]:8080\"", "\":\" is not an IPv6 address"});
+  expect_error(route("upstream = \"999.1.1.1:80\"\n"),
+               {"route[0].upstream = \"999.1.1.1:80\"", "\"999.1.1.1\" is not an IPv4 address"});
+  expect_error(route("upstream = \"10.1:80\"\n"), {"\"10.1\" is not an IPv4 address"});
+  expect_error(route("upstream = \"a_b.internal:80\"\n"), {"neither an IP address nor a DNS name"});
+  expect_error(route("upstream = \"h:65536\"\n"), {"outside 1..65535"});
   expect_error(route("upstream = \"h:1\"\nprotocol = \"grpc\"\n"),
                {"route[0].protocol = \"grpc\"", "\"websocket\""});
   expect_error(route("upstream = \"h:1\"\nmatch = { sni = \"a.*.example.com\" }\n"),
@@ -271,6 +310,10 @@ TEST(GatewayConfig, RouteShapeChecked) {
                {"route[0].match.path_prefix = \"/api/*\"", "no wildcards"});
   expect_error(route("upstream = \"h:1\"\nmatch = { path_prefix = \"/a/../b\" }\n"),
                {"route[0].match.path_prefix = \"/a/../b\"", "'..'"});
+  expect_error(route("upstream = \"h:1\"\nmatch = { path_prefix = \"/a;b\" }\n"),
+               {"route[0].match.path_prefix = \"/a;b\"", "decoded path"});
+  expect_error(route("upstream = \"h:1\"\nmatch = { path_prefix = \"/a%2Fb\" }\n"),
+               {"route[0].match.path_prefix = \"/a%2Fb\"", "decoded path"});
   expect_error(std::string(kHead) + "[[route]]\nname = \"Bad_Name\"\n",
                {"route[0].name = \"Bad_Name\"", "route name"});
   expect_error(std::string(kHead) + "[route]\nname = \"r\"\n", {"route", "[[route]]"});

@@ -77,7 +77,9 @@ std::string prefix_refusal(const Bytes& whole) {
 ProxyHeader accepted(const Bytes& whole) {
   auto length = parse_proxy_header_prefix(fixed_part(whole));
   EXPECT_TRUE(length.ok()) << length.error().message;
-  if (length.ok()) EXPECT_EQ(*length, whole.size() - kProxyHeaderFixedSize);
+  if (length.ok()) {
+    EXPECT_EQ(*length, whole.size() - kProxyHeaderFixedSize);
+  }
   auto parsed = parse_proxy_header(whole);
   EXPECT_TRUE(parsed.ok()) << parsed.error().message;
   return parsed.ok() ? *parsed : ProxyHeader{};
@@ -234,10 +236,19 @@ TEST(ProxyProtocol, RefusesABadSignature) {
 }
 
 TEST(ProxyProtocol, RefusesAVersion1TextHeader) {
-  for (std::string_view v1 : {"PROXY TCP4 192.0.2.7 198.51.100.1 51234 443\r\nGET / HTTP/1.1\r\n",
-                              "PROXY UNKNOWN\r\n"}) {  // the shortest v1 header: 15 bytes
-    std::string msg = prefix_refusal(text(v1));
-    EXPECT_NE(msg.find("is version 1 (text"), npos) << msg;
+  struct Refused {
+    std::string_view header;
+    std::string_view says;  // the bytes the refusal shows: the fixed part's worth at most
+  };
+  const Refused cases[] = {
+      {"PROXY TCP4 192.0.2.7 198.51.100.1 51234 443\r\nGET / HTTP/1.1\r\n",
+       "is version 1, the text form (\"PROXY TCP4 192.0\"...)"},
+      // The shortest v1 header, 15 bytes: refused as v1, not as truncated.
+      {"PROXY UNKNOWN\r\n", "is version 1, the text form (\"PROXY UNKNOWN\\x0d\\x0a\"...)"},
+  };
+  for (const Refused& c : cases) {
+    std::string msg = prefix_refusal(text(c.header));
+    EXPECT_NE(msg.find(c.says), npos) << msg;
     EXPECT_NE(msg.find("accepts only version 2 (binary)"), npos) << msg;
   }
 }
@@ -326,7 +337,8 @@ TEST(ProxyProtocol, PrefixTakesExactlyTheFixedPart) {
   Bytes whole = header(0x21, 0x11, kIpv4Addresses);
   auto length = parse_proxy_header_prefix(std::span<const uint8_t>(whole).first(17));
   ASSERT_FALSE(length.ok());
-  EXPECT_NE(length.error().message.find("fixed part given as 17 bytes: pass exactly the first 16"),
+  EXPECT_NE(length.error().message.find(
+                "parser was given 17 bytes for the fixed part: pass exactly the first 16"),
             npos)
       << length.error().message;
 }

@@ -13,6 +13,7 @@ TEST(AccessLog, RejectedHandshakeLineCarriesReasonAlertAndDetail) {
   e.peer = "127.0.0.1:53412";
   e.sni = "acme.example.com";
   e.reason = tls::HandshakeReason::expired;
+  e.alert_sent = 45;  // certificate_expired, as recorded when OpenSSL wrote it
   e.detail = "certificate at depth 0 (CN=connector/acme/edge-1): certificate has expired";
   e.serial = "3f82";
   e.tls_version = "TLSv1.3";
@@ -27,6 +28,18 @@ TEST(AccessLog, RejectedHandshakeLineCarriesReasonAlertAndDetail) {
   EXPECT_EQ(doc.at("alert").as_string(), "certificate_expired");
   EXPECT_EQ(doc.at("detail").as_string(), e.detail);
   EXPECT_EQ(doc.at("serial").as_string(), "3f82");
+}
+
+TEST(AccessLog, AlertIsTheOneSentNotTheOneTheReasonWouldGet) {
+  HandshakeLogEntry e;
+  e.reason = tls::HandshakeReason::handshake_failure;
+  e.alert_sent = -1;  // the client went away: nothing was sent
+  auto none = boost::json::parse(handshake_log_line(e)).as_object();
+  EXPECT_EQ(none.at("alert").as_string(), "");
+  e.reason = tls::HandshakeReason::bad_certificate;
+  e.alert_sent = 48;  // unknown_ca, what OpenSSL wrote
+  auto sent = boost::json::parse(handshake_log_line(e)).as_object();
+  EXPECT_EQ(sent.at("alert").as_string(), "unknown_ca");
 }
 
 TEST(AccessLog, HostileValuesCannotForgeALine) {
