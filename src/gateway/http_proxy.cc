@@ -6,6 +6,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <optional>
 
+#include "gateway/body_stream.h"
 #include "gateway/connection.h"
 #include "gateway/forward_headers.h"
 #include "gateway/http_wire.h"
@@ -24,7 +25,6 @@ namespace {
 
 namespace http = beast::http;
 using Clock = std::chrono::steady_clock;
-using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
 constexpr uint32_t kMaxResponseHeaderBytes = 64 << 10;
@@ -94,113 +94,317 @@ std::string upstream_failure_body(int status, const Route& route) {
   return refusal_body(d);
 }
 
-// Sends the request on a pooled or new upstream connection and reads the whole response.
-// A pooled connection the upstream closed meanwhile is retried once on a fresh one, for
-// idempotent methods (RFC 9110 9.2.2), as nginx and Envoy do.
-// `snapshot` is the connection's: the one `route` belongs to (the worker's may be newer).
-asio::awaitable<std::optional<Response>> exchange_with_upstream(Worker& worker,
-                                                                const Snapshot& snapshot,
-                                                                const Route& route, Request& req,
-                                                                Exchange& x, int& failure_status) {
-  const LimitsConfig& limits = snapshot.config.limits;
-  const std::string& key = snapshot.upstream_key(route);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    UpstreamConnectionPtr upstream = worker.pool().take(key);
-    bool reused = upstream != nullptr;
-    if (!reused) upstream = std::make_unique<UpstreamConnection>(worker.io());
-    error_code ec;
-    if (!reused) {
-      ec = co_await connect_upstream(upstream->stream, route, seconds(limits.upstream_timeout_s));
-      if (ec) {
-        failure_status = timed_out(ec) ? 504 : 502;
-        x.log.detail =
-            "cannot connect to upstream " + key + ": " +
-            (timed_out(ec) ? "no connection within limits.upstream_timeout" : ec.message());
-        co_return std::nullopt;
-      }
-    }
-    // Straight on the socket, with one deadline for the whole exchange (no per-operation
-    // timers as beast::tcp_stream would arm).
-    upstream->stream.expires_never();
-    tcp::socket& socket = upstream->stream.socket();
-    SocketDeadline& deadline = upstream->deadline;
-    deadline.expires_after(seconds(limits.upstream_timeout_s));
-    ec = co_await write_message(socket, request_head(req), req.body());
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.eager(true);
-    parser.header_limit(kMaxResponseHeaderBytes);
-    parser.body_limit(limits.max_body_bytes);
-    if (req.method() == http::verb::head) parser.skip(true);
-    if (!ec) ec = co_await read_message(socket, buffer, parser, /*header_only=*/false);
-    ec = deadline.translate(ec);
-    if (ec) {
-      bool nothing_received = !parser.got_some();
-      if (reused && nothing_received && !timed_out(ec) && idempotent(req.method())) continue;
-      failure_status = timed_out(ec) ? 504 : 502;
-      x.log.detail = "upstream " + key + ": " +
-                     (timed_out(ec) ? std::string("no response within limits.upstream_timeout (") +
-                                          std::to_string(limits.upstream_timeout_s) + "s)"
-                                    : ec.message());
-      co_return std::nullopt;
-    }
-    Response res = parser.release();
-    if (res.keep_alive() && buffer.size() == 0) {
-      worker.pool().give_back(key, std::move(upstream));
-    } else {
-      upstream->stream.close();
-    }
-    co_return res;
-  }
-  failure_status = 502;
-  x.log.detail = "upstream " + key + " closed two connections before answering";
-  co_return std::nullopt;
+// The client's request: its parser (head parsed, body not yet read) and how its body is framed.
+using RequestParser = http::request_parser<http::buffer_body>;
+using ResponseParser = http::response_parser<http::buffer_body>;
+
+BodyFraming request_body_framing(const RequestParser& parser) {
+  if (parser.chunked()) return BodyFraming::chunked;
+  if (parser.content_length().value_or(0) > 0) return BodyFraming::length;
+  return BodyFraming::none;
 }
 
+// An interim response (RFC 9110 15.2) other than 101: consumed, never forwarded (the gateway
+// answered any Expect itself).
+bool interim(const ResponseParser& parser) {
+  unsigned code = parser.get().result_int();
+  return code >= 100 && code < 200 && code != 101;
+}
+
+// What went wrong with an exchange, for the client's answer and the log.
+struct UpstreamFailure {
+  int status = 502;
+  std::string detail;
+};
+
+// The request streamed to the upstream and the response head read back. Steps:
+//  1. the first piece of the request body is read from the client before the upstream is
+//     touched (small bodies: the whole body), so a request whose pooled connection turns out
+//     closed can be sent again in full on a fresh one, for idempotent methods (RFC 9110 9.2.2),
+//     as nginx and Envoy do;
+//  2. the head and that piece go out together; the rest of the body follows piece by piece,
+//     each read from the client only once the upstream took the previous one;
+//  3. the response head is read (interim 1xx responses skipped).
+// On success `upstream` holds the connection and `res` the parsed head (body unread).
+// `client_failed` is set when the client side failed instead (its error in `client_ec`).
+class UpstreamExchange {
+ public:
+  UpstreamExchange(Worker& worker, ClientConnection& c, const Route& route, RequestParser& req,
+                   beast::flat_buffer& client_buffer, Exchange& x)
+      : worker_(worker),
+        c_(c),
+        route_(route),
+        req_(req),
+        client_buffer_(client_buffer),
+        x_(x),
+        limits_(c.snapshot->config.limits),
+        key_(c.snapshot->upstream_key(route)),
+        framing_(request_body_framing(req)) {}
+
+  UpstreamConnectionPtr upstream;
+  beast::flat_buffer upstream_buffer;
+  std::optional<ResponseParser> res;
+  BodyPiece piece;  // shared by both directions in turn
+  bool client_failed = false;
+  error_code client_ec;
+
+  // Returns nullopt on success, else what the client should be told.
+  asio::awaitable<std::optional<UpstreamFailure>> run(std::string head) {
+    // 1. The first piece of the body, before any upstream is involved.
+    if (!req_.is_done()) {
+      c_.stream.expires_after(seconds(limits_.idle_timeout_s));
+      client_ec = co_await read_body_piece(c_.stream, client_buffer_, req_, piece);
+      if (client_ec) {
+        client_failed = true;
+        co_return std::nullopt;
+      }
+      x_.log.bytes_in += piece.filled().size();
+    }
+    bool whole_body_held = req_.is_done();
+    append_framed(head, framing_, piece.filled().size() <= kCoalesce ? piece.filled() : "",
+                  whole_body_held && piece.filled().size() <= kCoalesce);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      upstream = worker_.pool().take(key_);
+      bool reused = upstream != nullptr;
+      if (!reused) {
+        upstream = std::make_unique<UpstreamConnection>(worker_.io());
+        error_code ec = co_await connect_upstream(upstream->stream, route_,
+                                                  seconds(limits_.upstream_timeout_s));
+        if (ec) {
+          co_return failure(ec, "cannot connect to upstream " + key_ + ": ",
+                            "no connection within limits.upstream_timeout");
+        }
+      }
+      // Straight on the socket, with a deadline per wait for the upstream (no per-operation
+      // timers as beast::tcp_stream would arm).
+      upstream->stream.expires_never();
+      upstream_buffer.clear();
+      res.emplace();
+      bool sent_any = false;
+      error_code ec = co_await send_request(head, sent_any);
+      if (client_failed) co_return std::nullopt;
+      if (!ec) ec = co_await read_response_head();
+      ec = upstream->deadline.translate(ec);
+      if (!ec) co_return std::nullopt;
+      bool retry = reused && !res->got_some() && !timed_out(ec) &&
+                   idempotent(req_.get().method()) && whole_body_held;
+      upstream->stream.close();
+      upstream.reset();
+      if (retry) continue;
+      (void)sent_any;
+      co_return failure(ec, "upstream " + key_ + ": ",
+                        "no response within limits.upstream_timeout (" +
+                            std::to_string(limits_.upstream_timeout_s) + "s)");
+    }
+    co_return UpstreamFailure{502, "upstream " + key_ + " closed two connections before answering"};
+  }
+
+ private:
+  static constexpr size_t kCoalesce = 16384;
+
+  UpstreamFailure failure(const error_code& ec, const std::string& prefix,
+                          const std::string& timeout_text) {
+    return UpstreamFailure{timed_out(ec) ? 504 : 502,
+                           prefix + (timed_out(ec) ? timeout_text : ec.message())};
+  }
+
+  // The head (with what of the body fitted beside it), then the rest of the body.
+  asio::awaitable<error_code> send_request(const std::string& head, bool& sent_any) {
+    tcp::socket& socket = upstream->stream.socket();
+    SocketDeadline& deadline = upstream->deadline;
+    deadline.expires_after(seconds(limits_.upstream_timeout_s));
+    error_code ec = co_await write_all(socket, head);
+    if (ec) co_return ec;
+    sent_any = true;
+    bool coalesced = piece.filled().size() <= kCoalesce;
+    bool done = req_.is_done();
+    if (!coalesced) {
+      ec = co_await write_body_piece(socket, framing_, piece.filled(), done);
+      if (ec) co_return ec;
+    }
+    while (!done) {
+      c_.stream.expires_after(seconds(limits_.idle_timeout_s));
+      client_ec = co_await read_body_piece(c_.stream, client_buffer_, req_, piece);
+      if (client_ec) {
+        client_failed = true;
+        co_return client_ec;
+      }
+      x_.log.bytes_in += piece.filled().size();
+      done = req_.is_done();
+      deadline.expires_after(seconds(limits_.upstream_timeout_s));
+      ec = co_await write_body_piece(socket, framing_, piece.filled(), done);
+      if (ec) co_return ec;
+    }
+    co_return ec;
+  }
+
+  asio::awaitable<error_code> read_response_head() {
+    tcp::socket& socket = upstream->stream.socket();
+    for (;;) {
+      res->header_limit(kMaxResponseHeaderBytes);
+      // Responses stream through in pieces, so their size is not limited.
+      res->body_limit(boost::none);
+      if (req_.get().method() == http::verb::head) res->skip(true);
+      upstream->deadline.expires_after(seconds(limits_.upstream_timeout_s));
+      error_code ec = co_await read_message(socket, upstream_buffer, *res, /*header_only=*/true);
+      if (ec || !interim(*res)) co_return ec;
+      res.emplace();
+    }
+  }
+
+  Worker& worker_;
+  ClientConnection& c_;
+  const Route& route_;
+  RequestParser& req_;
+  beast::flat_buffer& client_buffer_;
+  Exchange& x_;
+  const LimitsConfig& limits_;
+  const std::string& key_;
+  BodyFraming framing_;
+};
+
+// A request proxied to its upstream, the response streamed back. `parser` holds the client's
+// request head; its body is read as it is forwarded.
 asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Route& route,
-                                 Request req, Exchange& x) {
+                                 RequestParser& parser, beast::flat_buffer& client_buffer,
+                                 const RequestDecision& decision, Exchange& x) {
+  const LimitsConfig& limits = c.snapshot->config.limits;
+  auto& req = parser.get();
   bool client_keep_alive = req.keep_alive();
   unsigned version = req.version();
   http::verb method = req.method();
-  rewrite_request_fields(req.base(),
-                         ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256,
-                                      c.client_ip, std::string(req[http::field::host])},
-                         /*upgrade=*/false);
+  BodyFraming request_framing = request_body_framing(parser);
+  boost::optional<uint64_t> request_length = parser.content_length();
+
+  // What the route was matched on is what the upstream receives.
+  req.target(decision.target.forward);
+  req.set(http::field::host, decision.host);
+  rewrite_request_fields(
+      req.base(),
+      ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256, c.client_ip, decision.host},
+      /*upgrade=*/false);
   req.version(11);
   req.keep_alive(true);
-  req.prepare_payload();
-  int failure_status = 502;
-  std::optional<Response> res =
-      co_await exchange_with_upstream(worker, *c.snapshot, route, req, x, failure_status);
-  if (!res) {
-    co_await answer(c, failure_status, upstream_failure_body(failure_status, route), version,
-                    client_keep_alive, x);
+  if (request_framing == BodyFraming::length) {
+    req.set(http::field::content_length, std::to_string(*request_length));
+  } else if (request_framing == BodyFraming::chunked) {
+    req.set(http::field::transfer_encoding, "chunked");
+  } else if (request_length) {
+    req.set(http::field::content_length, "0");
+  }
+
+  UpstreamExchange up(worker, c, route, parser, client_buffer, x);
+  std::optional<UpstreamFailure> failed = co_await up.run(request_head(req.base()));
+  if (up.client_failed) {
+    if (up.upstream) up.upstream->stream.close();
+    if (up.client_ec == http::error::body_limit) {
+      x.log.detail =
+          "request body over limits.max_body_bytes (" + std::to_string(limits.max_body_bytes) + ")";
+      co_await answer(c, 413, error_body("body_too_large", x.log.detail), version, false, x);
+    } else {
+      x.log.status = 400;
+      x.log.detail = "reading the request body: " + up.client_ec.message();
+      x.keep_alive = false;
+    }
     co_return;
   }
-  rewrite_response_fields(res->base(), /*upgrade=*/false);
-  res->version(version);
-  res->keep_alive(client_keep_alive);
-  if (method != http::verb::head) res->prepare_payload();
-  x.log.status = res->result_int();
-  x.log.bytes_out = res->body().size();
-  x.keep_alive = client_keep_alive;
-  c.stream.expires_after(seconds(c.snapshot->config.limits.idle_timeout_s));
-  std::string_view body = method == http::verb::head ? std::string_view() : res->body();
-  error_code ec = co_await write_message(c.stream, response_head(*res), body);
-  if (ec) x.keep_alive = false;
+  if (failed) {
+    x.log.detail = failed->detail;
+    co_await answer(c, failed->status, upstream_failure_body(failed->status, route), version,
+                    client_keep_alive && parser.is_done(), x);
+    co_return;
+  }
+
+  // The response head, framed for the client: the upstream's Content-Length when it sent one;
+  // otherwise chunked for an HTTP/1.1 client, or the close for an HTTP/1.0 one.
+  ResponseParser& res = *up.res;
+  auto& head = res.get();
+  unsigned code = head.result_int();
+  bool no_body = method == http::verb::head || code == 204 || code == 304;
+  BodyFraming framing = BodyFraming::none;
+  bool keep_alive = client_keep_alive;
+  boost::optional<uint64_t> length = res.content_length();
+  bool upstream_keep_alive = head.keep_alive() && !res.need_eof();
+  rewrite_response_fields(head.base(), /*upgrade=*/false);
+  head.version(version);
+  if (!no_body) {
+    if (length) {
+      framing = BodyFraming::length;
+      head.set(http::field::content_length, std::to_string(*length));
+    } else if (version >= 11) {
+      framing = BodyFraming::chunked;
+      head.set(http::field::transfer_encoding, "chunked");
+    } else {
+      framing = BodyFraming::until_close;
+      keep_alive = false;
+    }
+  } else if (length && method == http::verb::head) {
+    head.set(http::field::content_length, std::to_string(*length));
+  }
+  head.keep_alive(keep_alive);
+  x.log.status = static_cast<int>(code);
+  x.keep_alive = keep_alive;
+
+  // The body, piece by piece: the next piece is read from the upstream only once the client
+  // took the previous one.
+  tcp::socket& socket = up.upstream->stream.socket();
+  std::string out = response_head(head.base());
+  bool done = res.is_done() || no_body;
+  error_code upstream_ec;
+  if (!done) {
+    up.upstream->deadline.expires_after(seconds(limits.upstream_timeout_s));
+    upstream_ec = up.upstream->deadline.translate(
+        co_await read_body_piece(socket, up.upstream_buffer, res, up.piece));
+    done = res.is_done();
+  }
+  std::string_view first = upstream_ec ? std::string_view() : up.piece.filled();
+  append_framed(out, framing, first, done && !upstream_ec);
+  x.log.bytes_out += first.size();
+  c.stream.expires_after(seconds(limits.idle_timeout_s));
+  error_code client_write_ec = co_await write_all(c.stream, out);
+  while (!done && !upstream_ec && !client_write_ec) {
+    up.upstream->deadline.expires_after(seconds(limits.upstream_timeout_s));
+    upstream_ec = up.upstream->deadline.translate(
+        co_await read_body_piece(socket, up.upstream_buffer, res, up.piece));
+    if (upstream_ec) break;
+    done = res.is_done();
+    c.stream.expires_after(seconds(limits.idle_timeout_s));
+    client_write_ec = co_await write_body_piece(c.stream, framing, up.piece.filled(), done);
+    x.log.bytes_out += up.piece.filled().size();
+  }
+  if (upstream_ec || client_write_ec) {
+    // The head is out: nothing can be answered any more, so the connection ends here and the
+    // client sees a body cut short (no final chunk, or fewer bytes than Content-Length).
+    x.keep_alive = false;
+    x.log.detail = upstream_ec
+                       ? "upstream " + c.snapshot->upstream_key(route) +
+                             " failed in the response body: " + upstream_ec.message()
+                       : "writing the response body to the client: " + client_write_ec.message();
+    up.upstream->stream.close();
+    co_return;
+  }
+  if (upstream_keep_alive && up.upstream_buffer.size() == 0) {
+    worker.pool().give_back(c.snapshot->upstream_key(route), std::move(up.upstream));
+  } else {
+    up.upstream->stream.close();
+  }
 }
 
 // The WebSocket handshake goes to a dedicated upstream connection (never pooled: it becomes a
 // tunnel). On 101 both sides are relayed raw until either closes.
 asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const Route& route,
-                                      Request req, beast::flat_buffer& client_buffer, Exchange& x) {
+                                      RequestParser& request, beast::flat_buffer& client_buffer,
+                                      const RequestDecision& decision, Exchange& x) {
   const LimitsConfig& limits = c.snapshot->config.limits;
   x.keep_alive = false;
+  auto& req = request.get();
   unsigned version = req.version();
-  rewrite_request_fields(req.base(),
-                         ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256,
-                                      c.client_ip, std::string(req[http::field::host])},
-                         /*upgrade=*/true);
+  req.target(decision.target.forward);
+  req.set(http::field::host, decision.host);
+  rewrite_request_fields(
+      req.base(),
+      ForwardedFor{c.identity, c.identity_name, c.fingerprint_sha256, c.client_ip, decision.host},
+      /*upgrade=*/true);
   beast::tcp_stream upstream(worker.io());
   error_code ec = co_await connect_upstream(upstream, route, seconds(limits.upstream_timeout_s));
   beast::flat_buffer upstream_buffer;
@@ -209,7 +413,7 @@ asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const
   parser.body_limit(limits.max_body_bytes);
   if (!ec) {
     upstream.expires_after(seconds(limits.upstream_timeout_s));
-    co_await http::async_write(upstream, req, ec_token(ec));
+    ec = co_await write_all(upstream, request_head(req.base()));
   }
   if (!ec) co_await http::async_read_header(upstream, upstream_buffer, parser, ec_token(ec));
   if (!ec && parser.get().result() != http::status::switching_protocols && !parser.is_done()) {
@@ -247,8 +451,7 @@ asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const
 }
 
 // One request, from parsed head to response written.
-asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c,
-                                     http::request_parser<http::string_body>& parser,
+asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c, RequestParser& parser,
                                      beast::flat_buffer& buffer, Exchange& x) {
   const Snapshot& snapshot = *c.snapshot;
   const LimitsConfig& limits = snapshot.config.limits;
@@ -268,39 +471,28 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c,
     co_return;
   }
   const Route& route = *decision.route;
-  bool upgrade = route.protocol == Protocol::websocket && beast::websocket::is_upgrade(head);
-
+  if (route.protocol == Protocol::websocket && beast::websocket::is_upgrade(head)) {
+    if (!parser.is_done()) {
+      x.log.detail = "a WebSocket upgrade request carries a body: send the upgrade without one";
+      co_await answer(c, 400, error_body("bad_request", x.log.detail), head.version(), false, x);
+      co_return;
+    }
+    co_await proxy_websocket(worker, c, route, parser, buffer, decision, x);
+    co_return;
+  }
   if (!parser.is_done()) {
-    error_code ec;
+    // The gateway reads the body itself (and streams it on), so it answers Expect itself.
     parser.eager(true);
-    c.stream.expires_after(seconds(limits.idle_timeout_s));
     if (beast::iequals(head[http::field::expect], "100-continue")) {
-      ec = co_await write_all(c.stream, "HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    if (!ec) ec = co_await read_message(c.stream, buffer, parser, /*header_only=*/false);
-    if (ec == http::error::body_limit) {
-      x.log.detail =
-          "request body over limits.max_body_bytes (" + std::to_string(limits.max_body_bytes) + ")";
-      co_await answer(c, 413, error_body("body_too_large", x.log.detail), head.version(), false, x);
-      co_return;
-    }
-    if (ec) {
-      x.log.status = 400;
-      x.log.detail = "reading the request body: " + ec.message();
-      x.keep_alive = false;
-      co_return;
+      c.stream.expires_after(seconds(limits.idle_timeout_s));
+      if (co_await write_all(c.stream, "HTTP/1.1 100 Continue\r\n\r\n")) {
+        x.log.status = 400;
+        x.log.detail = "the client went away before sending its body";
+        co_return;
+      }
     }
   }
-  Request req = parser.release();
-  x.log.bytes_in = req.body().size();
-  // What the route was matched on is what the upstream receives.
-  req.target(decision.target.forward);
-  req.set(http::field::host, decision.host);
-  if (upgrade) {
-    co_await proxy_websocket(worker, c, route, std::move(req), buffer, x);
-  } else {
-    co_await proxy_http(worker, c, route, std::move(req), x);
-  }
+  co_await proxy_http(worker, c, route, parser, buffer, decision, x);
 }
 
 }  // namespace
@@ -323,7 +515,7 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
       buffer.commit(n);
     }
     c.stream.expires_after(seconds(limits.header_timeout_s));
-    http::request_parser<http::string_body> parser;
+    RequestParser parser;
     // Not eager while reading the head: nothing of a body is parsed before its framing and its
     // route were checked (request_framing.h).
     parser.eager(false);
@@ -365,6 +557,7 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
       // Refused before routing, and the connection closed: its next bytes cannot be trusted to
       // start a request.
       x.log.method = std::string(parser.get().method_string());
+      x.log.path = std::string(parser.get().target());
       x.log.detail = refusal->reason;
       co_await answer(
           c, refusal->status,

@@ -131,6 +131,28 @@ class _EchoHandler(http.server.BaseHTTPRequestHandler):
                 ctype = "application/octet-stream"
             else:
                 status = 400
+        elif url.path.startswith("/chunked/") or url.path.startswith("/until-close/"):
+            # A body the upstream frames itself: chunked, or delimited by closing the connection.
+            chunked = url.path.startswith("/chunked/")
+            n = int(url.path.rsplit("/", 1)[1] or 0)
+            pattern = b"0123456789abcdef"
+            body = (pattern * (n // len(pattern) + 1))[:min(n, MAX_BYTES)]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            for off in range(0, len(body), 50000):
+                piece = body[off:off + 50000]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+            return
         if payload is None:
             payload = json.dumps(description).encode()
 
