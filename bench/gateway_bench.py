@@ -11,6 +11,8 @@ connector certificate to both. Per server and mode it measures:
   keepalive  requests/s on kept-alive connections, and p99 latency  (target: >= 0.8x nginx)
   idle       memory per idle TLS connection: Pss of the server's processes before and while
              --idle-connections handshaken connections are held, divided  (target: <= 1.5x nginx)
+  slowread   memory per slow reader: --slow-readers clients each ask for a 7 MiB response and
+             never read it; Pss growth while they hang, divided (nginx buffers to a temp file)
 
 The load client shares the machine's cores with the servers, so rates are often bound by the
 client; beside each rate the server's own CPU time per operation is reported, from the
@@ -35,6 +37,7 @@ import resource
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -56,7 +59,8 @@ RUN_SLACK = 30         # beyond --seconds, for a tls_load run to finish before i
 SETTLE = 1.0           # after a server starts / the idle connections are up, before sampling
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-MODES = ("idle", "full", "resume", "keepalive")
+MODES = ("idle", "slowread", "full", "resume", "keepalive")
+SLOW_BODY = 7 << 20
 # (key, label, mode, field, better, target) — better: "higher" or "lower"; target on the ratio.
 METRICS = [
     ("full_rate", "full handshakes/s", "full", "rate", "higher", 1.0),
@@ -64,6 +68,7 @@ METRICS = [
     ("keepalive_rate", "keep-alive requests/s", "keepalive", "rate", "higher", 0.8),
     ("keepalive_p99", "keep-alive p99 ms", "keepalive", "p99_ms", "lower", None),
     ("idle_kib", "memory per idle conn KiB", "idle", "kib_per_conn", "lower", 1.5),
+    ("slowread_kib", "memory per slow reader KiB", "slowread", "kib_per_conn", "lower", None),
     ("full_cpu", "server CPU ms / full handshake", "full", "server_cpu_ms_per_op", "lower", None),
     ("resume_cpu", "server CPU ms / resumed hs", "resume", "server_cpu_ms_per_op", "lower", None),
     ("keepalive_cpu", "server CPU ms / request", "keepalive", "server_cpu_ms_per_op", "lower", None),
@@ -279,6 +284,7 @@ http {{
   server {{
     listen 127.0.0.1:{port};
     location / {{ return 200 "ok\\n"; }}
+    location = /big {{ alias {d}/big.bin; }}
   }}
 }}
 """
@@ -371,7 +377,7 @@ class TetherGateway:
     """`tether gateway --config gw.toml`, its stdout (JSON lines: listening events, then one access
     log line per request) going to a file, tailed here until both listeners are announced."""
 
-    def __init__(self, tether, d, pki, upstream_port):
+    def __init__(self, tether, d, pki, upstream_port, extra_toml=""):
         self.what = "tether gateway"
         d.mkdir(parents=True, exist_ok=True)
         conf = d / "gw.toml"
@@ -401,7 +407,7 @@ name = "bench"
 protocol = "http"
 upstream = "127.0.0.1:{upstream_port}"
 allow = ["tenant:{TENANT}"]
-""")
+{extra_toml}""")
         self.stdout_path, self.stderr_path = d / "stdout.log", d / "stderr.log"
         self.stdout, self.stderr = open(self.stdout_path, "ab"), open(self.stderr_path, "ab")
         self.proc = subprocess.Popen([tether, "gateway", "--config", str(conf)], stdout=self.stdout,
@@ -473,6 +479,8 @@ class Bench:
         a = self.args
         if mode == "idle":
             return self.measure_idle(server)
+        if mode == "slowread":
+            return self.measure_slowread(server)
         pids, up_pids = server.pids(), upstream.pids()
         cpu0, up0 = cpu_seconds(pids), cpu_seconds(up_pids)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -533,6 +541,42 @@ class Bench:
                       kib_per_conn=(pss1 - pss0) / n if n else None,
                       rss_kib_per_conn=(rss1 - rss0) / n if n else None)
         return result
+
+
+    def measure_slowread(self, server):
+        """Clients that ask for SLOW_BODY bytes and never read: what each costs the server while
+        its socket buffers are full and it must hold (or stop reading) the rest."""
+        a = self.args
+        pids = server.pids()
+        time.sleep(SETTLE)
+        pss0, rss0 = memory_kib(pids)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(self.pki.server_ca)
+        ctx.load_cert_chain(self.pki.client_chain, self.pki.client_key)
+        socks = []
+        try:
+            for _ in range(a.slow_readers):
+                raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+                s = ctx.wrap_socket(raw, server_hostname=SNI)
+                s.sendall(f"GET /big HTTP/1.1\r\nHost: {SNI}\r\n\r\n".encode())
+                socks.append(s)
+            # Each server has read from the upstream what it will hold: Pss stops moving.
+            deadline = time.monotonic() + a.seconds + RUN_SLACK
+            last = None
+            while time.monotonic() < deadline:
+                time.sleep(SETTLE)
+                pss1, rss1 = memory_kib(pids)
+                if last is not None and abs(pss1 - last) < 64:
+                    break
+                last = pss1
+        finally:
+            for s in socks:
+                s.close()
+        n = len(socks)
+        return {"ops": n, "pss_before_kib": pss0, "pss_held_kib": pss1, "rss_before_kib": rss0,
+                "rss_held_kib": rss1, "kib_per_conn": (pss1 - pss0) / n if n else None,
+                "rss_kib_per_conn": (rss1 - rss0) / n if n else None}
 
 
 def parse_client(proc, mode):
@@ -655,6 +699,8 @@ def parse_args():
     p.add_argument("--max-ops", type=int, default=500000, help="count bound of each load run")
     p.add_argument("--connections", type=int, default=16,
                    help="concurrent connections of the full, resume and keepalive runs")
+    p.add_argument("--slow-readers", type=int, default=50,
+                   help="clients that never read a 7 MiB response, in slowread mode")
     p.add_argument("--idle-connections", type=int, default=1000,
                    help="connections held open for the memory measurement")
     p.add_argument("--rounds", type=int, default=3,
@@ -698,6 +744,8 @@ def main():
     try:
         log(f"PKI in {tmp}")
         pki = Pki(a.tether, tmp, a.client_key_type)
+        (tmp / "upstream").mkdir(parents=True, exist_ok=True)
+        (tmp / "upstream" / "big.bin").write_bytes(os.urandom(SLOW_BODY))
         upstream = Nginx(a.nginx, tmp / "upstream", UPSTREAM_CONF, 1, "upstream nginx",
                          idle=IDLE_TIMEOUT_S, access_log="off")
         started.append(upstream)
@@ -727,10 +775,11 @@ def main():
 
         bench = Bench(a, pki)
         order = [n for n in ("tether", "nginx") if n in servers]
-        # idle first, and only once: on servers that have served nothing yet (later rounds would
-        # reuse the heap the first round's connections freed, and measure close to nothing).
+        # idle and slowread first, and only once: on servers that have served little yet (later
+        # rounds would reuse the heap the first round's connections freed, and measure close to
+        # nothing).
         for mode in [m for m in MODES if m in a.modes]:
-            for rnd in range(1 if mode == "idle" else a.rounds):
+            for rnd in range(1 if mode in ("idle", "slowread") else a.rounds):
                 for name in (order if rnd % 2 == 0 else order[::-1]):
                     try:
                         r = bench.measure(servers[name], mode, upstream)

@@ -62,9 +62,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::require(forwarded.ok(), "the forwarded target parses");
   fuzz::require(forwarded->path == d.target.path, "the upstream reads the path that was routed");
   fuzz::require(forwarded->forward == d.target.forward, "the forwarded target is a fixed point");
+  fuzz::require(d.target.path.find("//") == std::string::npos, "no empty segments");
   std::string with_slash = d.target.path + "/";
-  for (std::string_view seg : {"/./", "/../", "//"}) {
-    fuzz::require(with_slash.find(seg) == std::string::npos, "no dot or empty segments");
+  for (std::string_view seg : {"/./", "/../"}) {
+    fuzz::require(with_slash.find(seg) == std::string::npos, "no dot segments");
   }
   fuzz::require(path_has_prefix(d.target.path, d.route->match.path_prefix),
                 "the route's prefix holds the path");

@@ -7,6 +7,7 @@
 #include "gateway/http_proxy.h"
 #include "gateway/log_sink.h"
 #include "gateway/relay.h"
+#include "gateway/socket_deadline.h"
 #include "gateway/worker.h"
 #include "obs/access_log.h"
 #include "tls/session_binding.h"
@@ -28,6 +29,10 @@ class ConnectionSlot {
  public:
   explicit ConnectionSlot(SharedState& shared) : shared_(shared) {
     count_ = shared_.open_connections.fetch_add(1, std::memory_order_relaxed) + 1;
+    // Racy by design: a high-water mark only decides when memory is worth giving back.
+    if (count_ > shared_.open_high_water.load(std::memory_order_relaxed)) {
+      shared_.open_high_water.store(count_, std::memory_order_relaxed);
+    }
     shared_.metrics.connection_opened();
   }
   ~ConnectionSlot() {
@@ -153,6 +158,25 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   error_code nodelay_ec;
   socket.set_option(tcp::no_delay(true), nodelay_ec);
 
+  // Nothing is allocated for TLS until the client sends its first bytes: a connection that
+  // opens and waits (a scanner, a flood, a client behind a stalled proxy) holds only its socket
+  // and this coroutine, not an SSL object and OpenSSL's buffers.
+  auto accepted = std::chrono::steady_clock::now();
+  auto handshake_deadline = accepted + seconds(limits.handshake_timeout_s);
+  {
+    SocketDeadline first_bytes(socket);
+    first_bytes.expires_after(seconds(limits.handshake_timeout_s));
+    error_code ec;
+    co_await socket.async_wait(tcp::socket::wait_read, ec_token(ec));
+    if (first_bytes.translate(ec) == beast::error::timeout) {
+      log_refused(peer.text, "handshake_timeout",
+                  "no ClientHello within limits.handshake_timeout (" +
+                      std::to_string(limits.handshake_timeout_s) + "s)");
+      co_return;
+    }
+    if (ec) co_return;  // closed before sending anything
+  }
+
   auto ssl = snapshot->tls[worker.index()]->new_ssl();
   if (!ssl.ok()) {
     log_event("connection_failed", {{"peer", peer.text}, {"error", ssl.error().message}});
@@ -166,7 +190,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   SSL* native = conn->stream.native_handle();
 
   auto started = std::chrono::steady_clock::now();
-  conn->stream.expires_after(seconds(limits.handshake_timeout_s));
+  conn->stream.expires_after(handshake_deadline - started);
   error_code ec;
   co_await conn->stream.async_handshake(ec_token(ec));
   double duration_ms = millis_since(started);

@@ -1,5 +1,6 @@
 #include "gateway/gateway.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -25,6 +26,8 @@ namespace tether::gateway {
 namespace {
 
 constexpr std::chrono::seconds kWatchInterval{1};
+// Memory goes back to the system once this many connections closed since the high-water mark.
+constexpr uint64_t kTrimAfterClosed = 256;
 // Sessions kept for resumption, shared by all workers (a few KiB each, client chain included).
 constexpr size_t kSessionCacheSize = 20000;
 
@@ -56,7 +59,7 @@ class Gateway {
         metrics_(route_names(config)),
         revocation_(std::make_shared<RevocationCache>(
             [this](const std::vector<std::string>& serials) { on_revoked(serials); })),
-        shared_{metrics_, *revocation_, {}, {}},
+        shared_{metrics_, *revocation_, {}, {}, {}},
         watch_(watched_files(config_path_, config)) {}
 
   Status run();
@@ -72,6 +75,7 @@ class Gateway {
   void on_revoked(const std::vector<std::string>& serials);
   void reload(std::string_view trigger);
   void watch_tick();
+  void release_idle_memory();
   void report_feed_status();
   std::string render_metrics() const;
   std::vector<OSSL_LIB_CTX*> libraries() const {
@@ -188,12 +192,25 @@ void Gateway::report_feed_status() {
   }
 }
 
+// glibc keeps the memory that closed connections freed in its per-thread arenas, so a burst of
+// connections (2,000 idle ones that never finish a handshake, say) would leave the process that
+// much bigger for good. Once the open count has fallen well below its high-water mark, the
+// arenas' free pages go back to the system.
+void Gateway::release_idle_memory() {
+  uint64_t open = shared_.open_connections.load(std::memory_order_relaxed);
+  uint64_t high = shared_.open_high_water.load(std::memory_order_relaxed);
+  if (high < open + kTrimAfterClosed) return;
+  shared_.open_high_water.store(open, std::memory_order_relaxed);
+  ::malloc_trim(0);
+}
+
 void Gateway::watch_tick() {
   watch_timer_.expires_after(kWatchInterval);
   watch_timer_.async_wait([this](error_code ec) {
     if (ec) return;
     if (watch_.changed()) reload("file_change");
     report_feed_status();
+    release_idle_memory();
     watch_tick();
   });
 }

@@ -33,6 +33,12 @@ RequestDecision decide_request(const RouteTable& routes, const RequestHead& head
   auto host = parse_host_header(head.host);
   if (!host) return refuse(400, "bad_request", host.error().message);
   std::string sni = canonical_host(head.sni);
+  if (sni.empty() && !head.sni.empty()) {
+    // "." would otherwise read as "no server name" and route by Host alone.
+    return refuse(400, "bad_request",
+                  "the TLS server name " + quote_value(head.sni, '"') +
+                      " names no host: send the host name as SNI, or none");
+  }
   std::string_view name = sni.empty() ? std::string_view(host->host) : std::string_view(sni);
   const Route* route = match_route(routes, name, *target, head.port);
   if (route == nullptr || route->protocol == Protocol::tcp) {

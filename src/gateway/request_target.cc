@@ -112,10 +112,10 @@ Result<HostHeader> parse_host_header(std::string_view value) {
   switch (authority.host_type()) {
     case urls::host_type::name: {
       std::string_view name = authority.encoded_host();
-      if (name.empty()) return fail("names no host");
       if (name.find('%') != std::string_view::npos) return fail("has a percent-encoded host name");
       for (char c : name) out.host += lower(c);
       if (out.host.ends_with('.')) out.host.pop_back();
+      if (out.host.empty()) return fail("names no host");
       out.value = out.host;
       break;
     }

@@ -31,7 +31,9 @@ struct SharedState {
   obs::GatewayMetrics& metrics;
   const tls::RevocationSet& revocation;
   std::atomic<uint64_t> open_connections{0};  // for limits.max_connections
-  SourceCounts sources;                       // for limits.max_connections_per_source
+  // The most connections open at once since the control loop last gave memory back.
+  std::atomic<uint64_t> open_high_water{0};
+  SourceCounts sources;  // for limits.max_connections_per_source
 };
 
 class Worker {

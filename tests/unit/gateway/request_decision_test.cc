@@ -102,6 +102,12 @@ TEST(DecideRequest, EncodedDotSegmentIsABadRequestNamingTheSegment) {
   EXPECT_NE(d.reason.find("dot segment \"%2E%2e\""), std::string::npos) << d.reason;
 }
 
+TEST(DecideRequest, ServerNameOfNoHostIsABadRequest) {
+  RequestDecision d = decide_request(table(), {"/x", "globex.test", 1, ".", 443}, acme);
+  EXPECT_EQ(d.status, 400);
+  EXPECT_NE(d.reason.find("names no host"), std::string::npos) << d.reason;
+}
+
 TEST(DecideRequest, MalformedHostIsABadRequest) {
   for (std::string_view host :
        {"acme.test:99999", "user@acme.test", "acme.test:x", "[::1", "ac%41me.test", "[v1.x]"}) {
