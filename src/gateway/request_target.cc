@@ -116,6 +116,10 @@ Result<HostHeader> parse_host_header(std::string_view value) {
       for (char c : name) out.host += lower(c);
       if (out.host.ends_with('.')) out.host.pop_back();
       if (out.host.empty()) return fail("names no host");
+      if (out.host.starts_with('.') || out.host.ends_with('.') ||
+          out.host.find("..") != std::string::npos) {
+        return fail("has an empty label in its host name");
+      }
       out.value = out.host;
       break;
     }
