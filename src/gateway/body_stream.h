@@ -22,12 +22,15 @@ namespace tether::gateway {
 
 namespace http = beast::http;
 
-// The most body bytes the gateway holds for one exchange, each way in turn.
-inline constexpr size_t kBodyPiece = 64 << 10;
 // Bytes asked of the socket per read of a body: one TLS record's worth. (beast::read_size would
 // size reads by the buffer's current capacity, which after a small head is a few hundred bytes:
 // a large body would then move in tiny reads and tiny TLS records.)
 inline constexpr size_t kBodyRead = 16 << 10;
+// The most body bytes the gateway holds for one exchange, each way in turn. A piece is written
+// as soon as one read filled any of it, so a piece larger than a read would mostly sit unused
+// (measured in the ASan build: a 1 GiB response at 110 MiB/s with 64 KiB pieces, 94 MiB/s with
+// 16 KiB ones; 101 against 97 KiB per slow reader in the release build).
+inline constexpr size_t kBodyPiece = kBodyRead;
 
 // How a body is delimited on the wire the gateway writes.
 enum class BodyFraming {
@@ -41,7 +44,8 @@ enum class BodyFraming {
 class BodyPiece {
  public:
   char* data() {
-    if (!storage_) storage_ = std::make_unique<char[]>(kBodyPiece);
+    // Uninitialised: zeroing a piece per request cost more than the request's parsing.
+    if (!storage_) storage_ = std::make_unique_for_overwrite<char[]>(kBodyPiece);
     return storage_.get();
   }
   std::string_view filled() const { return {storage_.get(), size_}; }
