@@ -25,8 +25,9 @@ namespace tether::gateway {
 namespace {
 
 constexpr std::chrono::seconds kWatchInterval{1};
-// Sessions kept for resumption, shared by all workers (a few KiB each, client chain included).
-constexpr size_t kSessionCacheSize = 20000;
+// Bytes of sessions kept for resumption, shared by all workers (about 1.2 KiB each, client
+// certificate included).
+constexpr size_t kSessionCacheBytes = size_t{32} << 20;
 
 std::vector<std::string> watched_files(const std::string& config_path, const Config& config) {
   std::vector<std::string> files{config_path, config.listener.server_cert,
@@ -86,7 +87,7 @@ class Gateway {
   std::shared_ptr<RevocationCache> revocation_;
   SharedState shared_;
   // Before the contexts that use it (current_, workers_), so it is destroyed after them.
-  tls::SessionCache sessions_{kSessionCacheSize};
+  tls::SessionCache sessions_{kSessionCacheBytes};
   std::shared_ptr<const Snapshot> current_;  // control thread only
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> workers_ready_{false};  // on_revoked may run before workers exist
