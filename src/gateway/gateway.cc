@@ -147,6 +147,7 @@ std::string Gateway::render_metrics() const {
       status.last_sync_ms == 0 ? -1
                                : static_cast<double>(unix_millis() - status.last_sync_ms) / 1000;
   gauges.server_certificate_not_after = current_->server_cert_not_after;
+  gauges.session_cache = sessions_.stats();
   return metrics_.render_prometheus(gauges);
 }
 
