@@ -78,6 +78,26 @@ bool clean_segments(std::string_view v) {
   return true;
 }
 
+// Bounds of tls.session_cache_size other than 0 ("off"). A session with a P-256 client
+// certificate takes about 900 bytes (more with RSA), so 16 KiB holds about 18; 64 GiB is beyond
+// any sane budget and keeps the arithmetic far from overflow.
+constexpr uint64_t kMinSessionCacheBytes = uint64_t{16} << 10;
+constexpr uint64_t kMaxSessionCacheBytes = uint64_t{64} << 30;
+
+// "<n>KiB", "<n>MiB" or "<n>GiB" (powers of 1024) in bytes, "off" as 0; nullopt for anything
+// else. At most 9 digits, so that even GiB cannot overflow.
+std::optional<uint64_t> parse_byte_size(std::string_view text) {
+  if (text == "off") return 0;
+  size_t digits = text.find_first_not_of("0123456789");
+  if (digits == 0 || digits == std::string_view::npos || digits > 9) return std::nullopt;
+  std::string_view unit = text.substr(digits);
+  int shift = unit == "KiB" ? 10 : unit == "MiB" ? 20 : unit == "GiB" ? 30 : -1;
+  if (shift < 0) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : text.substr(0, digits)) n = n * 10 + static_cast<uint64_t>(c - '0');
+  return n << shift;
+}
+
 // Reads one TOML document into a Config, remembering the source name for every message.
 class Reader {
  public:
@@ -198,6 +218,7 @@ class Reader {
  private:
   Status listener(const toml::table& t, ListenerConfig& out) const;
   Status limits(const toml::table& t, LimitsConfig& out) const;
+  Status tls(const toml::table& t, TlsConfig& out) const;
   Result<AdminConfig> admin(const toml::table& t) const;
   Status store(const toml::table& t, StoreConfig& out) const;
   Result<Route> route(const toml::table& t, std::string_view path) const;
@@ -287,6 +308,40 @@ Status Reader::limits(const toml::table& t, LimitsConfig& out) const {
   TETHER_ASSIGN_OR_RETURN(auto per_source,
                           opt_int(t, p, "max_connections_per_source", 0, 10'000'000));
   if (per_source) out.max_connections_per_source = static_cast<uint32_t>(*per_source);
+  return ok_status();
+}
+
+Status Reader::tls(const toml::table& t, TlsConfig& out) const {
+  constexpr std::string_view p = "tls";
+  TETHER_TRY(only_keys(t, p, {"session_cache_size"}));
+  const toml::node* n = t.get("session_cache_size");
+  if (!n) return ok_status();
+  const std::string setting = join(p, "session_cache_size");
+  const std::string forms =
+      "write a size such as \"32MiB\" (KiB, MiB and GiB are powers of 1024), a number of bytes "
+      "without quotes, or \"off\" for no session cache";
+  uint64_t bytes = 0;
+  if (auto i = n->as_integer()) {
+    if (i->get() < 0) return fail(n, setting, describe(*n), "must not be negative: " + forms);
+    bytes = static_cast<uint64_t>(i->get());
+  } else if (auto text = n->as_string()) {
+    auto parsed = parse_byte_size(text->get());
+    if (!parsed) return fail(n, setting, describe(*n), "not a size: " + forms);
+    bytes = *parsed;
+  } else {
+    return fail(n, setting, describe(*n), forms);
+  }
+  if (bytes != 0 && bytes < kMinSessionCacheBytes) {
+    return fail(n, setting, describe(*n),
+                "holds hardly any sessions (about 900 bytes each, client certificate included): "
+                "use at least 16KiB, or \"off\" for no session cache");
+  }
+  if (bytes > kMaxSessionCacheBytes) {
+    return fail(n, setting, describe(*n),
+                "must be at most 64GiB: the cache lives in the gateway's memory (32MiB holds "
+                "about 37,000 sessions)");
+  }
+  out.session_cache_bytes = bytes;
   return ok_status();
 }
 
@@ -525,7 +580,8 @@ Status Reader::cross_checks(const toml::table& root, const Config& c) const {
 
 Result<Config> Reader::config(const toml::table& root) const {
   TETHER_TRY(only_keys(
-      root, "", {"trust_domain", "workers", "listener", "limits", "admin", "store", "route"}));
+      root, "",
+      {"trust_domain", "workers", "listener", "limits", "tls", "admin", "store", "route"}));
   Config c;
   TETHER_ASSIGN_OR_RETURN(auto workers, opt_int(root, "", "workers", 0, 256));
   if (workers) c.workers = static_cast<uint32_t>(*workers);
@@ -545,6 +601,8 @@ Result<Config> Reader::config(const toml::table& root) const {
   TETHER_TRY(listener(*listener_t, c.listener));
   TETHER_ASSIGN_OR_RETURN(const toml::table* limits_t, opt_table(root, "limits"));
   if (limits_t) TETHER_TRY(limits(*limits_t, c.limits));
+  TETHER_ASSIGN_OR_RETURN(const toml::table* tls_t, opt_table(root, "tls"));
+  if (tls_t) TETHER_TRY(tls(*tls_t, c.tls));
   TETHER_ASSIGN_OR_RETURN(const toml::table* admin_t, opt_table(root, "admin"));
   if (admin_t) {
     TETHER_ASSIGN_OR_RETURN(c.admin, admin(*admin_t));

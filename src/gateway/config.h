@@ -61,12 +61,20 @@ struct StoreConfig {
   uint32_t poll_interval_ms = 100;
 };
 
+// TLS settings of the whole process rather than of one listener.
+struct TlsConfig {
+  // Bytes the TLS session cache shared by all workers may hold (tls/session_cache.h); 0: no
+  // cache, every handshake is a full one. Applied on reload too.
+  uint64_t session_cache_bytes = uint64_t{32} << 20;
+};
+
 struct Config {
   std::string trust_domain = "tether.internal";
   // Event loops (threads), each with its own SO_REUSEPORT listeners. 0: one per CPU core.
   uint32_t workers = 0;
   ListenerConfig listener;
   LimitsConfig limits;
+  TlsConfig tls;
   std::optional<AdminConfig> admin;  // absent: no admin listener
   StoreConfig store;
   std::vector<Route> routes;  // config order; at least one

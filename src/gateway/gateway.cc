@@ -28,8 +28,6 @@ namespace {
 constexpr std::chrono::seconds kWatchInterval{1};
 // Memory goes back to the system once this many connections closed since the high-water mark.
 constexpr uint64_t kTrimAfterClosed = 256;
-// Sessions kept for resumption, shared by all workers (a few KiB each, client chain included).
-constexpr size_t kSessionCacheSize = 20000;
 
 std::vector<std::string> watched_files(const std::string& config_path, const Config& config) {
   std::vector<std::string> files{config_path, config.listener.server_cert,
@@ -60,6 +58,7 @@ class Gateway {
         revocation_(std::make_shared<RevocationCache>(
             [this](const std::vector<std::string>& serials) { on_revoked(serials); })),
         shared_{metrics_, *revocation_, {}, {}, {}},
+        sessions_(config.tls.session_cache_bytes),
         watch_(watched_files(config_path_, config)) {}
 
   Status run();
@@ -90,7 +89,7 @@ class Gateway {
   std::shared_ptr<RevocationCache> revocation_;
   SharedState shared_;
   // Before the contexts that use it (current_, workers_), so it is destroyed after them.
-  tls::SessionCache sessions_{kSessionCacheSize};
+  tls::SessionCache sessions_;
   std::shared_ptr<const Snapshot> current_;  // control thread only
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> workers_ready_{false};  // on_revoked may run before workers exist
@@ -150,6 +149,7 @@ std::string Gateway::render_metrics() const {
       status.last_sync_ms == 0 ? -1
                                : static_cast<double>(unix_millis() - status.last_sync_ms) / 1000;
   gauges.server_certificate_not_after = current_->server_cert_not_after;
+  gauges.session_cache = sessions_.stats();
   return metrics_.render_prometheus(gauges);
 }
 
@@ -167,6 +167,9 @@ void Gateway::reload(std::string_view trigger) {
   if (!snapshot.ok()) return refuse(snapshot.error());
   current_ = *snapshot;
   running_config_ = std::move(config).value();
+  // The cache is one for the process, so a new size applies in place: a smaller one evicts the
+  // oldest sessions now, and 0 keeps no more (the new contexts still use the cache).
+  sessions_.set_limit(running_config_.tls.session_cache_bytes);
   for (auto& worker : workers_) worker->post_snapshot(current_);
   watch_.reset(watched_files(config_path_, running_config_));
   ++generation_;

@@ -141,6 +141,20 @@ std::string GatewayMetrics::render_prometheus(const GaugeSnapshot& gauges) const
          "notAfter of the server certificate, Unix time.");
   out << "tether_server_certificate_expiry_timestamp_seconds "
       << gauges.server_certificate_not_after << '\n';
+
+  const tls::SessionCacheStats& sessions = gauges.session_cache;
+  header(
+      out, "tether_tls_session_cache_bytes", "gauge",
+      "Bytes the TLS session cache holds (encoded sessions, ids, server names, per-entry cost).");
+  out << "tether_tls_session_cache_bytes " << sessions.bytes << '\n';
+  header(out, "tether_tls_session_cache_sessions", "gauge", "TLS sessions held for resumption.");
+  out << "tether_tls_session_cache_sessions " << sessions.sessions << '\n';
+  header(out, "tether_tls_session_cache_limit_bytes", "gauge",
+         "The TLS session cache's limit (tls.session_cache_size); 0: no cache.");
+  out << "tether_tls_session_cache_limit_bytes " << sessions.limit_bytes << '\n';
+  header(out, "tether_tls_session_cache_evictions_total", "counter",
+         "TLS sessions dropped, oldest first, to keep the cache within its limit.");
+  out << "tether_tls_session_cache_evictions_total " << sessions.evictions << '\n';
   return out.str();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tls/alerts.h"
+#include "tls/session_cache.h"
 
 namespace tether::obs {
 
@@ -62,6 +63,7 @@ struct GaugeSnapshot {
   double seconds_since_revocation_sync = -1;  // -1: never synced
   bool revocation_feed_ok = true;
   int64_t server_certificate_not_after = 0;  // unix seconds
+  tls::SessionCacheStats session_cache;
 };
 
 // The counters of one route. Lives as long as the GatewayMetrics that made it.

@@ -108,6 +108,7 @@ namespace tether::x509 {
 
 using SslCtxPtr = std::unique_ptr<SSL_CTX, Free<&SSL_CTX_free>>;
 using SslPtr = std::unique_ptr<SSL, Free<&SSL_free>>;
+using SslSessionPtr = std::unique_ptr<SSL_SESSION, Free<&SSL_SESSION_free>>;
 using LibraryCtxPtr = std::unique_ptr<OSSL_LIB_CTX, Free<&OSSL_LIB_CTX_free>>;
 
 }  // namespace tether::x509

@@ -34,8 +34,10 @@ def toml_string(value):
 
 class Gateway:
     def __init__(self, workdir, store, server_pki, trust, routes, limits=None, workers=2,
-                 extra_listener="", env=None, server_cert=None, server_key=None, poll_ms=50):
-        """`routes` is TOML text of [[route]] tables; `trust` a list of PEM paths."""
+                 extra_listener="", env=None, server_cert=None, server_key=None, poll_ms=50,
+                 extra_tables=""):
+        """`routes` is TOML text of [[route]] tables; `trust` a list of PEM paths; `extra_tables`
+        TOML text of further top-level tables (e.g. "[tls]\nsession_cache_size = ...")."""
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.workdir / "gateway.toml"
@@ -47,6 +49,7 @@ class Gateway:
         self.limits = limits or {}
         self.workers = workers
         self.extra_listener = extra_listener
+        self.extra_tables = extra_tables
         self.poll_ms = poll_ms
         self.env = env
         self.proc = None
@@ -68,6 +71,7 @@ class Gateway:
                 f"server_key = {toml_string(self.server_key)}\n"
                 f"trust = [{trust}]\n{self.extra_listener}\n"
                 f"[limits]\n{limits}\n"
+                f"{self.extra_tables}\n"
                 f"[admin]\nport = 0\n\n"
                 f"[store]\npath = {toml_string(self.store)}\npoll_interval_ms = {self.poll_ms}\n\n"
                 f"{routes if routes is not None else self.routes}\n")

@@ -400,6 +400,45 @@ def test_sessions_resume_on_every_worker(gateway, server_pki, acme):
     assert lines[0]["identity"] == "connector/acme/edge-1", lines
 
 
+def test_session_cache_stays_within_its_size_and_the_newest_session_resumes(pki, server_pki, acme, upstreams,
+                                                                           tmp_path):
+    limit = 64 * 1024
+    gw = Gateway(tmp_path / "gw", pki.db, server_pki, [pki.root_pem],
+                 routes_toml(upstreams, free_port(), free_port()),
+                 extra_tables='[tls]\nsession_cache_size = "64KiB"\n')
+    ctx = client_context(server_pki, acme)
+    with gw:
+        assert gw.metric("tether_tls_session_cache_limit_bytes") == limit
+        # More full handshakes than 64 KiB of sessions with a client certificate (about 900 bytes each).
+        for _ in range(200):
+            with connect(gw, ctx, "acme.test") as s:
+                assert http_over(s, "acme.test", close=True)[0] == 200
+                session = s.session
+        held = gw.metric("tether_tls_session_cache_bytes")
+        sessions = gw.metric("tether_tls_session_cache_sessions")
+        assert 0 < held <= limit
+        assert 20 < sessions < 200, sessions
+        assert gw.metric("tether_tls_session_cache_evictions_total") > 0
+        start = gw.mark()
+        with connect(gw, ctx, "acme.test", session) as s:
+            assert s.session_reused, "the newest session was evicted"
+            assert http_over(s, "acme.test", close=True)[0] == 200
+            session = s.session
+        assert gw.handshake_line(start, resumed=True)["identity"] == "connector/acme/edge-1"
+
+        # The size applies on reload; "off" empties the cache and nothing resumes any more.
+        start = gw.mark()
+        gw.extra_tables = '[tls]\nsession_cache_size = "off"\n'
+        gw.write_config()
+        gw.wait_for(lambda e: e.get("event") == "reload" and e.get("outcome") == "applied", 20,
+                    "the reload with the cache off", start)
+        assert gw.metric("tether_tls_session_cache_limit_bytes") == 0
+        assert gw.metric("tether_tls_session_cache_sessions") == 0
+        with connect(gw, ctx, "acme.test", session) as s:
+            assert not s.session_reused, "a session resumed with the cache off"
+            assert http_over(s, "acme.test", close=True)[0] == 200
+
+
 # --- WebSocket and TCP ---------------------------------------------------------------------------
 
 def test_websocket_echo_through_the_gateway(gateway, server_pki, acme, upstreams):

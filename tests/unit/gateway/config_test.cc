@@ -56,6 +56,7 @@ TEST(GatewayConfig, MinimalGetsDefaults) {
   EXPECT_EQ(c.limits.max_connections_per_source, 0u);
   EXPECT_FALSE(c.admin.has_value());
   EXPECT_EQ(c.store.poll_interval_ms, 100u);
+  EXPECT_EQ(c.tls.session_cache_bytes, 32u << 20);
   ASSERT_EQ(c.routes.size(), 1u);
   EXPECT_EQ(c.routes[0].protocol, Protocol::http);
   EXPECT_EQ(c.routes[0].match.path_prefix, "/");
@@ -145,6 +146,70 @@ TEST(GatewayConfig, ShippedExampleParses) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->routes.size(), 4u);
   EXPECT_TRUE(r->admin.has_value());
+  EXPECT_EQ(r->tls.session_cache_bytes, 32u << 20);
+}
+
+TEST(GatewayConfig, SessionCacheSizeInBytesOrBinaryUnits) {
+  struct Case {
+    std::string value;
+    uint64_t bytes;
+  };
+  std::vector<Case> cases = {
+      {"\"64KiB\"", 64u << 10},
+      {"\"32MiB\"", 32u << 20},
+      {"\"2GiB\"", uint64_t{2} << 30},
+      {"\"64GiB\"", uint64_t{64} << 30},
+      {"65536", 65536},
+      {"16384", 16384},
+      {"\"off\"", 0},
+      {"0", 0},
+      {"\"0KiB\"", 0},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.value);
+    auto r = parse_config(with("[tls]\nsession_cache_size = " + c.value + "\n"), "gw.toml");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->tls.session_cache_bytes, c.bytes);
+  }
+}
+
+TEST(GatewayConfig, BadSessionCacheSizesNameTheValueAndTheForms) {
+  struct Case {
+    std::string value;
+    std::vector<std::string_view> fragments;
+  };
+  std::vector<Case> cases = {
+      // nginx's and decimal units are refused rather than guessed at.
+      {"\"10m\"", {"= \"10m\"", "not a size", "\"32MiB\"", "\"off\""}},
+      {"\"32MB\"", {"= \"32MB\"", "not a size", "powers of 1024"}},
+      {"\"32mib\"", {"= \"32mib\"", "not a size"}},
+      {"\"32 MiB\"", {"not a size"}},
+      {"\"MiB\"", {"not a size"}},
+      {"\"65536\"", {"= \"65536\"", "not a size", "without quotes"}},
+      {"\"\"", {"not a size"}},
+      {"\"1234567890KiB\"", {"not a size"}},
+      {"-1", {"= -1", "must not be negative"}},
+      {"1.5", {"(a float)", "\"32MiB\""}},
+      {"true", {"= true", "\"32MiB\""}},
+      {"\"1KiB\"", {"= \"1KiB\"", "at least 16KiB", "\"off\""}},
+      {"100", {"= 100", "at least 16KiB"}},
+      {"\"65GiB\"", {"= \"65GiB\"", "at most 64GiB"}},
+  };
+  for (const auto& c : cases) {
+    std::string toml = with("[tls]\nsession_cache_size = " + c.value + "\n");
+    SCOPED_TRACE(toml);
+    auto r = parse_config(toml, "gw.toml");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::invalid_argument);
+    EXPECT_NE(r.error().message.find("gw.toml:14: tls.session_cache_size"), std::string::npos)
+        << r.error().message;
+    for (auto f : c.fragments) {
+      EXPECT_NE(r.error().message.find(f), std::string::npos) << f << " / " << r.error().message;
+    }
+  }
+  expect_error(with("[tls]\nsession_cache = \"32MiB\"\n"),
+               {"tls.session_cache", "unknown setting", "session_cache_size"});
+  expect_error("tls = \"on\"\n" + with(""), {"tls = \"on\"", "must be a table", "[tls]"});
 }
 
 TEST(GatewayConfig, TomlSyntaxErrorNamesSourceAndLine) {

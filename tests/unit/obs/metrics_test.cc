@@ -77,6 +77,7 @@ TEST(GatewayMetrics, GaugesComeFromTheSnapshot) {
   g.revocation_feed_ok = false;
   g.seconds_since_revocation_sync = 12.5;
   g.server_certificate_not_after = 1800000000;
+  g.session_cache = {.bytes = 65000, .sessions = 52, .limit_bytes = 65536, .evictions = 148};
   std::string text = m.render_prometheus(g);
   EXPECT_TRUE(has_line(text, "tether_active_connections 1")) << text;
   EXPECT_TRUE(has_line(text, "tether_revoked_serials_loaded 3")) << text;
@@ -84,6 +85,11 @@ TEST(GatewayMetrics, GaugesComeFromTheSnapshot) {
   EXPECT_TRUE(has_line(text, "tether_revocation_sync_age_seconds 12.5")) << text;
   EXPECT_TRUE(has_line(text, "tether_server_certificate_expiry_timestamp_seconds 1800000000"))
       << text;
+  EXPECT_TRUE(has_line(text, "tether_tls_session_cache_bytes 65000")) << text;
+  EXPECT_TRUE(has_line(text, "tether_tls_session_cache_sessions 52")) << text;
+  EXPECT_TRUE(has_line(text, "tether_tls_session_cache_limit_bytes 65536")) << text;
+  EXPECT_TRUE(has_line(text, "# TYPE tether_tls_session_cache_evictions_total counter")) << text;
+  EXPECT_TRUE(has_line(text, "tether_tls_session_cache_evictions_total 148")) << text;
 }
 
 TEST(GatewayMetrics, ConcurrentUpdatesAreNotLost) {
