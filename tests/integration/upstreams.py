@@ -997,6 +997,12 @@ http {{
             rows.append((case, request_uri, uri, int(status)))
         return rows
 
+    def wait_for_case(self, case, timeout=START_TIMEOUT):
+        """The log row of the request sent with X-Test-Case `case`. nginx writes it after the
+        response went out, so a client may see the response first."""
+        return _wait_for(lambda: next((r for r in self.log() if r[0] == case), None), timeout,
+                         f"nginx's access log row for {case!r}")
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
