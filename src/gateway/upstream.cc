@@ -76,3 +76,21 @@ void UpstreamPool::give_back(const std::string& key, UpstreamConnectionPtr conne
 }
 
 }  // namespace tether::gateway
+
+namespace tether::gateway {
+
+void UpstreamPool::sweep() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& stack = it->second;
+    std::erase_if(stack, [&](Idle& idle) {
+      if (now - idle.since <= kMaxIdle && !unusable(idle.connection->stream)) return false;
+      error_code ignored;
+      idle.connection->stream.socket().close(ignored);
+      return true;
+    });
+    it = stack.empty() ? idle_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace tether::gateway

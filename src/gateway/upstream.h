@@ -45,6 +45,9 @@ class UpstreamPool {
   UpstreamConnectionPtr take(const std::string& key);
   // Keeps a connection whose last response left it reusable.
   void give_back(const std::string& key, UpstreamConnectionPtr connection);
+  // Closes the connections idle for more than kMaxIdle, or that the upstream closed, so an idle
+  // gateway holds no upstream sockets for good (the worker calls it every few seconds).
+  void sweep();
 
  private:
   struct Idle {

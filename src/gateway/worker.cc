@@ -47,6 +47,7 @@ void Worker::start() {
     asio::co_spawn(io_, accept_loop(*acceptors_[i], ports_[i]), asio::detached);
   }
   asio::co_spawn(io_, flush_logs(), asio::detached);
+  asio::co_spawn(io_, sweep_pool(), asio::detached);
   thread_ = std::thread([this] {
     LogBuffer buffer;
     log_buffer_ = &buffer;
@@ -63,6 +64,17 @@ asio::awaitable<void> Worker::flush_logs() {
     co_await timer.async_wait(ec_token(ec));
     if (ec) co_return;
     if (log_buffer_ != nullptr) log_buffer_->flush();
+  }
+}
+
+asio::awaitable<void> Worker::sweep_pool() {
+  asio::steady_timer timer(io_);
+  for (;;) {
+    timer.expires_after(kPoolSweepInterval);
+    error_code ec;
+    co_await timer.async_wait(ec_token(ec));
+    if (ec) co_return;
+    pool_.sweep();
   }
 }
 

@@ -71,9 +71,12 @@ class Worker {
  private:
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, uint16_t port);
   asio::awaitable<void> flush_logs();
+  asio::awaitable<void> sweep_pool();
 
   // Log lines wait at most this long in the worker's buffer.
   static constexpr std::chrono::milliseconds kLogFlushInterval{50};
+  // Idle upstream connections are checked this often (UpstreamPool::sweep).
+  static constexpr std::chrono::seconds kPoolSweepInterval{5};
 
   size_t index_;
   x509::LibraryCtxPtr library_{OSSL_LIB_CTX_new()};
