@@ -1,5 +1,7 @@
 #include "gateway/connection.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <optional>
@@ -174,7 +176,11 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
                       std::to_string(limits.handshake_timeout_s) + "s)");
       co_return;
     }
-    if (ec) co_return;  // closed before sending anything
+    if (ec) co_return;
+    // Readable because the peer closed without sending anything (a port scan, a health check,
+    // a flood giving up): nothing to handshake with, and nothing worth a log line.
+    char byte;
+    if (::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) co_return;
   }
 
   auto ssl = snapshot->tls[worker.index()]->new_ssl();
