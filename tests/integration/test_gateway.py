@@ -531,6 +531,11 @@ def test_revocation_closes_live_connections_and_refuses_new_handshakes_within_1s
             attempts.append((began - issued, "accepted"))
         except (OSError, ssl.SSLError, AssertionError) as e:
             attempts.append((began - issued, str(e)))
+            if "connection closed before response headers" in str(e):
+                # Its handshake passed just before the revocation landed, and the gateway's
+                # re-check after the handshake (or the live-connection close) ended it unanswered:
+                # closed, as it should be; keep trying until a handshake itself is refused.
+                continue
             assert "revoked" in str(e).lower(), attempts
             refused_at = time.monotonic()  # refused no later than this
     for t in threads:
