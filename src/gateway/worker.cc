@@ -46,8 +46,13 @@ void Worker::start() {
   for (size_t i = 0; i < acceptors_.size(); ++i) {
     asio::co_spawn(io_, accept_loop(*acceptors_[i], ports_[i]), asio::detached);
   }
-  asio::co_spawn(io_, flush_logs(), asio::detached);
-  asio::co_spawn(io_, sweep_pool(), asio::detached);
+  asio::co_spawn(io_,
+                 every(kLogFlushInterval,
+                       [this] {
+                         if (log_buffer_ != nullptr) log_buffer_->flush();
+                       }),
+                 asio::detached);
+  asio::co_spawn(io_, every(kPoolSweepInterval, [this] { pool_.sweep(); }), asio::detached);
   thread_ = std::thread([this] {
     LogBuffer buffer;
     log_buffer_ = &buffer;
@@ -56,25 +61,15 @@ void Worker::start() {
   });
 }
 
-asio::awaitable<void> Worker::flush_logs() {
+asio::awaitable<void> Worker::every(std::chrono::steady_clock::duration interval,
+                                    std::function<void()> task) {
   asio::steady_timer timer(io_);
   for (;;) {
-    timer.expires_after(kLogFlushInterval);
+    timer.expires_after(interval);
     error_code ec;
     co_await timer.async_wait(ec_token(ec));
     if (ec) co_return;
-    if (log_buffer_ != nullptr) log_buffer_->flush();
-  }
-}
-
-asio::awaitable<void> Worker::sweep_pool() {
-  asio::steady_timer timer(io_);
-  for (;;) {
-    timer.expires_after(kPoolSweepInterval);
-    error_code ec;
-    co_await timer.async_wait(ec_token(ec));
-    if (ec) co_return;
-    pool_.sweep();
+    task();
   }
 }
 

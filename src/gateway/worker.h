@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -70,8 +71,9 @@ class Worker {
 
  private:
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, uint16_t port);
-  asio::awaitable<void> flush_logs();
-  asio::awaitable<void> sweep_pool();
+  // Runs `task` on this loop every `interval` until the loop stops.
+  asio::awaitable<void> every(std::chrono::steady_clock::duration interval,
+                              std::function<void()> task);
 
   // Log lines wait at most this long in the worker's buffer.
   static constexpr std::chrono::milliseconds kLogFlushInterval{50};
