@@ -117,7 +117,11 @@ Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
     return make_error(Errc::invalid_argument,
                       "--out is required: a directory, FILE.tar.gz or FILE.p12");
   }
-  BundleTarget target{out, BundleFormat::directory};
+  // "bundle/" names the directory "bundle", as a shell user means it (std::filesystem would
+  // take "bundle" for the parent of an empty file name).
+  std::string path = out;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  BundleTarget target{path, BundleFormat::directory};
   if (ends_with(out, ".tar.gz") || ends_with(out, ".tgz")) target.format = BundleFormat::tar_gz;
   if (ends_with(out, ".p12") || ends_with(out, ".pfx")) target.format = BundleFormat::pkcs12;
 
@@ -131,7 +135,7 @@ Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
     return make_error(Errc::invalid_argument,
                       "--out '" + out + "': a PKCS#12 bundle needs --p12-passphrase-file FILE");
   }
-  std::filesystem::path p(out);
+  std::filesystem::path p(target.path);
   std::error_code ec;
   if (target.format == BundleFormat::directory) {
     if (fs::exists(out) && !fs::is_empty_dir(out)) {

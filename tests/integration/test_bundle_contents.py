@@ -171,6 +171,17 @@ def test_serials_are_random_positive_and_wide(ca):
 
 # --- other forms ---------------------------------------------------------------------------
 
+def test_out_with_a_trailing_slash_creates_that_directory(ca, tmp_path):
+    # As the README prints it: `--out bundle/` makes `bundle` (its parent must exist).
+    out = tmp_path / "bundle"
+    ca.check("connector", "create", "--tenant", TENANT, "--id", "slash-1", "--out", f"{out}/")
+    assert sorted(p.name for p in (out / "certs").iterdir()) == ["ca.pem", "connector-key.pem", "connector.pem"]
+    missing = ca.run("connector", "create", "--tenant", TENANT, "--id", "slash-2", "--out",
+                     f"{tmp_path}/no-such-dir/bundle/")
+    assert missing.returncode != 0
+    assert f"directory '{tmp_path}/no-such-dir' does not exist" in missing.stderr, missing.stderr
+
+
 def test_tar_gz_bundle(ca, tmp_path):
     out = tmp_path / "edge.tar.gz"
     ca.connector(TENANT, "tar-1", out)
