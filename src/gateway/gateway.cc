@@ -28,6 +28,7 @@ namespace {
 constexpr std::chrono::seconds kWatchInterval{1};
 // Memory goes back to the system once this many connections closed since the high-water mark.
 constexpr uint64_t kTrimAfterClosed = 256;
+constexpr std::chrono::seconds kServerCertificateWarning{30 * 86400};
 
 std::vector<std::string> watched_files(const std::string& config_path, const Config& config) {
   std::vector<std::string> files{config_path, config.listener.server_cert,
@@ -75,6 +76,7 @@ class Gateway {
   void reload(std::string_view trigger);
   void watch_tick();
   void release_idle_memory();
+  void warn_if_server_certificate_expires_soon() const;
   void report_feed_status();
   std::string render_metrics() const;
   std::vector<OSSL_LIB_CTX*> libraries() const {
@@ -178,6 +180,19 @@ void Gateway::reload(std::string_view trigger) {
                        {"generation", generation_},
                        {"routes", running_config_.routes.size()},
                        {"server_certificate_not_after", current_->server_cert_not_after}});
+  warn_if_server_certificate_expires_soon();
+}
+
+// From 30 days before its expiry the server certificate is named in a warning at every start and
+// reload (connector certificates get the same warning period).
+void Gateway::warn_if_server_certificate_expires_soon() const {
+  int64_t left = current_->server_cert_not_after - unix_millis() / 1000;
+  if (left > kServerCertificateWarning.count()) return;
+  log_event("warning",
+            {{"detail", "the server certificate " + running_config_.listener.server_cert +
+                            " expires in " + std::to_string(left / 86400) +
+                            " days: renew it and the gateway reloads it"},
+             {"server_certificate_not_after", current_->server_cert_not_after}});
 }
 
 void Gateway::report_feed_status() {
@@ -232,6 +247,7 @@ Status Gateway::run() {
       current_, build_snapshot(running_config_, revocation_, metrics_, libraries(), &sessions_));
   for (auto& worker : workers_) worker->set_snapshot(current_);
   TETHER_TRY(open_listeners(running_config_));
+  warn_if_server_certificate_expires_soon();
 
   if (running_config_.admin) {
     admin_ = std::make_unique<AdminServer>(

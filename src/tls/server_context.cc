@@ -4,6 +4,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <algorithm>
+#include <ctime>
 
 #include "common/fs.h"
 #include "tls/session_binding.h"
@@ -41,9 +42,48 @@ Result<std::vector<x509::X509Ptr>> read_certificates(const std::string& path,
   return std::move(certs).value();
 }
 
+// A server certificate clients will refuse is refused here, at startup or reload, with what is
+// wrong, instead of as handshake failures later: the extendedKeyUsage must allow serverAuth (RFC
+// 5280 4.2.1.12), there must be a DNS or IP subjectAltName to check the name against (RFC 6125
+// 6.4.4: clients do not fall back to the CN), and now must lie within its validity.
+Status check_server_certificate(X509* cert, const std::string& path) {
+  std::string what = "server certificate '" + path + "' (" + x509::subject_string(cert) + ")";
+  if ((X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) != 0 &&
+      (X509_get_extended_key_usage(cert) & XKU_SSL_SERVER) == 0) {
+    return make_error(Errc::bad_purpose, what +
+                                             " has no serverAuth in its extendedKeyUsage: clients "
+                                             "refuse it; issue one for servers");
+  }
+  bool named = false;
+  x509::GeneralNamesPtr sans(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+    int type = sk_GENERAL_NAME_value(sans.get(), i)->type;
+    named = named || type == GEN_DNS || type == GEN_IPADD;
+  }
+  if (!named) {
+    return make_error(Errc::bad_name, what +
+                                          " has no DNS or IP subjectAltName: clients match the "
+                                          "host they dial against the SAN only; add one");
+  }
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  if (x509::not_before(cert) > now) {
+    return make_error(Errc::not_yet_valid, what + " is not valid before " +
+                                               x509::format_rfc3339(x509::not_before(cert)) +
+                                               " (now " + x509::format_rfc3339(now) + ")");
+  }
+  if (x509::not_after(cert) < now) {
+    return make_error(Errc::expired, what + " expired at " +
+                                         x509::format_rfc3339(x509::not_after(cert)) + " (now " +
+                                         x509::format_rfc3339(now) + "): renew it");
+  }
+  return ok_status();
+}
+
 Status load_server_identity(SSL_CTX* ctx, const ServerConfig& config) {
   TETHER_ASSIGN_OR_RETURN(auto chain,
                           read_certificates(config.cert_chain_path, "server certificate file"));
+  TETHER_TRY(check_server_certificate(chain.front().get(), config.cert_chain_path));
   TETHER_ASSIGN_OR_RETURN(std::string key_pem, fs::read_file(config.key_path, "server key file"));
   TETHER_ASSIGN_OR_RETURN(
       x509::PkeyPtr key,

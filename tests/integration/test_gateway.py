@@ -20,7 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 import testpki
 from gatewaylib import Gateway, free_port
 from testpki import faketime_env, issue_with_tether_key, make_server_pki
-from tetherlib import Tether, run, run_bytes
+from tetherlib import TETHER as TETHER_BIN, Tether, run, run_bytes
 from upstreams import EchoHttpServer, Mosquitto, WebSocketEchoServer, mqtt_pub, mqtt_sub, websocket_echo_roundtrip
 
 CLIENT_TIMEOUT = 20
@@ -223,6 +223,62 @@ def test_leaf_alone_is_accepted_from_curl_and_openssl_s_client(gateway, server_p
     assert proc.stdout.startswith(b"HTTP/1.1 200"), proc.stdout + proc.stderr
     paths = [r["path"] for r in upstreams["acme"].requests]
     assert "/leaf-curl" in paths and "/leaf-s-client" in paths
+
+
+def server_cert_file(d, name, eku, sans, not_before, not_after):
+    """A server certificate (self-signed, P-256) with the given EKU, SANs and validity."""
+    import datetime
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+    key = testpki.ec_key()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(not_before).not_valid_after(not_after)
+               .add_extension(x509.ExtendedKeyUsage([eku]), critical=False))
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in sans]),
+                                        critical=False)
+    cert = builder.sign(key, hashes.SHA256())
+    (d / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    testpki.write_key(d / f"{name}-key.pem", key)
+    return d / f"{name}.pem", d / f"{name}-key.pem"
+
+
+def test_gateway_refuses_to_start_with_a_server_certificate_clients_would_refuse(pki, server_pki, upstreams,
+                                                                                 tmp_path):
+    import datetime
+    now = datetime.datetime.utcnow()
+    day = datetime.timedelta(days=1)
+    cases = [
+        ("client-only", ExtendedKeyUsageOID.CLIENT_AUTH, ["acme.test"], now - day, now + day,
+         "has no serverAuth in its extendedKeyUsage"),
+        ("no-san", ExtendedKeyUsageOID.SERVER_AUTH, [], now - day, now + day,
+         "has no DNS or IP subjectAltName"),
+        ("expired", ExtendedKeyUsageOID.SERVER_AUTH, ["acme.test"], now - 3 * day, now - day, "expired at"),
+    ]
+    for name, eku, sans, nb, na, says in cases:
+        cert, key = server_cert_file(tmp_path, name, eku, sans, nb, na)
+        gw = Gateway(tmp_path / f"gw-{name}", pki.db, server_pki, [pki.root_pem],
+                     routes_toml(upstreams, free_port(), free_port()), server_cert=cert, server_key=key)
+        proc = run([TETHER_BIN, "gateway", "--config", str(gw.config_path)], timeout=30)
+        assert proc.returncode == 1, (name, proc.stdout, proc.stderr)
+        assert says in proc.stderr and f"{name}.pem" in proc.stderr, (name, proc.stderr)
+        assert '"ready"' not in proc.stdout
+
+
+def test_gateway_warns_from_30_days_before_its_server_certificate_expires(pki, server_pki, upstreams,
+                                                                         tmp_path):
+    import datetime
+    now = datetime.datetime.utcnow()
+    cert, key = server_cert_file(tmp_path, "soon", ExtendedKeyUsageOID.SERVER_AUTH, ["acme.test"],
+                                 now - datetime.timedelta(days=1), now + datetime.timedelta(days=10, hours=1))
+    gw = Gateway(tmp_path / "gw", pki.db, server_pki, [pki.root_pem],
+                 routes_toml(upstreams, free_port(), free_port()), server_cert=cert, server_key=key)
+    with gw:
+        line = gw.wait_for(lambda e: e.get("event") == "warning" and "server certificate" in e.get("detail", ""),
+                           15, "a warning about the server certificate")
+    assert "soon.pem expires in 10 days" in line["detail"], line
 
 
 def test_upstream_down_is_502_with_json(gateway, server_pki, acme):

@@ -18,14 +18,20 @@ x509::PkeyPtr new_key() {
   return std::move(x509::generate_key(x509::KeyType::ecdsa_p256)).value();
 }
 
-x509::X509Ptr self_signed(EVP_PKEY* key, const std::string& cn, bool is_ca) {
+x509::X509Ptr self_signed(EVP_PKEY* key, const std::string& cn, bool is_ca,
+                          std::string eku = "serverAuth",
+                          std::vector<std::string> dns_sans = {"localhost"},
+                          int64_t not_before = 1700000000, int64_t not_after = 2000000000) {
   x509::CertificateSpec spec;
   spec.subject = {{"CN", cn}};
-  spec.not_before = 1700000000;
-  spec.not_after = 2000000000;
+  spec.not_before = not_before;
+  spec.not_after = not_after;
   spec.is_ca = is_ca;
   spec.key_usage = is_ca ? "keyCertSign,cRLSign" : "digitalSignature";
-  if (!is_ca) spec.extended_key_usage = "serverAuth";
+  if (!is_ca) {
+    spec.extended_key_usage = eku;
+    spec.dns_sans = std::move(dns_sans);
+  }
   auto serial = x509::random_serial();
   return std::move(x509::build_certificate(spec, key, serial->get(), nullptr, key)).value();
 }
@@ -109,6 +115,41 @@ TEST_F(ServerContextTest, IntermediatesMustBeCaCertificatesAndChangeTheSessionCo
   EXPECT_EQ(leaf.error().code, Errc::not_a_ca);
   EXPECT_NE(leaf.error().message.find("server.pem"), std::string::npos) << leaf.error().message;
   EXPECT_NE(leaf.error().message.find("not a CA certificate"), std::string::npos);
+}
+
+TEST_F(ServerContextTest, ServerCertificatesClientsWouldRefuseAreRefusedNamingWhy) {
+  struct Bad {
+    std::string eku;
+    std::vector<std::string> dns;
+    int64_t not_before, not_after;
+    Errc code;
+    std::string says;
+  };
+  const Bad cases[] = {
+      {"clientAuth", {"localhost"}, 1700000000, 2000000000, Errc::bad_purpose, "no serverAuth"},
+      {"serverAuth", {}, 1700000000, 2000000000, Errc::bad_name, "no DNS or IP subjectAltName"},
+      {"serverAuth", {"localhost"}, 1600000000, 1700000000, Errc::expired, "expired at 2023-11-14"},
+      {"serverAuth",
+       {"localhost"},
+       1900000000,
+       2000000000,
+       Errc::not_yet_valid,
+       "not valid before"},
+  };
+  for (const Bad& c : cases) {
+    auto key = new_key();
+    write("bad.pem",
+          x509::to_pem(
+              self_signed(key.get(), "gw", false, c.eku, c.dns, c.not_before, c.not_after).get()));
+    write("bad-key.pem", *x509::private_key_to_pem(key.get(), ""));
+    config_.cert_chain_path = path("bad.pem");
+    config_.key_path = path("bad-key.pem");
+    auto ctx = ServerContext::create(config_);
+    ASSERT_FALSE(ctx.ok()) << c.says;
+    EXPECT_EQ(ctx.error().code, c.code) << ctx.error().message;
+    EXPECT_NE(ctx.error().message.find(c.says), std::string::npos) << ctx.error().message;
+    EXPECT_NE(ctx.error().message.find("bad.pem"), std::string::npos) << ctx.error().message;
+  }
 }
 
 TEST_F(ServerContextTest, Tls13OnlyIsSelectable) {
