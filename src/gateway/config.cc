@@ -591,6 +591,7 @@ Result<Config> Reader::config(const toml::table& root) const {
       return fail(root.get("trust_domain"), "trust_domain", quoted(*domain), s.error().message);
     }
     c.trust_domain = *domain;
+    c.trust_domain_set = true;
   }
 
   TETHER_ASSIGN_OR_RETURN(const toml::table* listener_t, opt_table(root, "listener"));

@@ -70,7 +70,10 @@ struct TlsConfig {
 
 struct Config {
   std::string trust_domain = "tether.internal";
-  // Event loops (threads), each with its own SO_REUSEPORT listeners. 0: one per CPU core.
+  // Whether the file set trust_domain. When it did not, the gateway takes the store's (the CA's);
+  // when it did, the two must agree.
+  bool trust_domain_set = false;
+  // Event loops (threads), all accepting from one listening socket per port. 0: one per core.
   uint32_t workers = 0;
   ListenerConfig listener;
   LimitsConfig limits;

@@ -76,6 +76,7 @@ class Gateway {
   void reload(std::string_view trigger);
   void watch_tick();
   void release_idle_memory();
+  Status adopt_store_trust_domain(Config& config) const;
   void warn_if_server_certificate_expires_soon() const;
   void report_feed_status();
   std::string render_metrics() const;
@@ -104,7 +105,24 @@ class Gateway {
   asio::steady_timer watch_timer_{control_};
   bool feed_down_ = false;
   uint64_t generation_ = 1;
+  std::string store_trust_domain_;  // the CA's, from the store ("" for a store without one)
 };
+
+// The identities' trust domain is the CA's, recorded in the store: a gateway configured with
+// another would refuse every connector of that CA, so the mismatch is refused up front.
+Status Gateway::adopt_store_trust_domain(Config& config) const {
+  if (store_trust_domain_.empty()) return ok_status();  // a store from before the setting
+  if (!config.trust_domain_set) {
+    config.trust_domain = store_trust_domain_;
+    return ok_status();
+  }
+  if (config.trust_domain == store_trust_domain_) return ok_status();
+  return make_error(Errc::invalid_argument,
+                    config_path_ + ": trust_domain = \"" + config.trust_domain +
+                        "\" differs from the CA's trust domain \"" + store_trust_domain_ +
+                        "\" in store.path '" + config.store.path +
+                        "': remove trust_domain from the config, or point store.path at that CA");
+}
 
 void Gateway::on_revoked(const std::vector<std::string>& serials) {
   if (!workers_ready_.load(std::memory_order_acquire)) return;  // nothing is connected yet
@@ -164,6 +182,7 @@ void Gateway::reload(std::string_view trigger) {
   };
   auto config = read_config_file(config_path_);
   if (!config.ok()) return refuse(config.error());
+  if (auto s = adopt_store_trust_domain(*config); !s.ok()) return refuse(s.error());
   if (auto s = check_reloadable(running_config_, *config); !s.ok()) return refuse(s.error());
   auto snapshot = build_snapshot(*config, revocation_, metrics_, libraries(), &sessions_);
   if (!snapshot.ok()) return refuse(snapshot.error());
@@ -236,6 +255,10 @@ void Gateway::watch_tick() {
 Status Gateway::run() {
   // Fail closed: a gateway that never learned what is revoked must not admit anyone.
   TETHER_ASSIGN_OR_RETURN(auto store, open_store(running_config_.store.path));
+  auto stored_domain = store->get_setting("trust_domain");
+  if (!stored_domain.ok()) return std::move(stored_domain).error();
+  store_trust_domain_ = stored_domain->value_or("");
+  TETHER_TRY(adopt_store_trust_domain(running_config_));
   if (auto s = revocation_->refresh(*store); !s.ok()) {
     return make_error(Errc::io_error, "cannot load revocations from store '" +
                                           running_config_.store.path + "': " + s.error().message);

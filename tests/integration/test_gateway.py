@@ -281,6 +281,26 @@ def test_gateway_warns_from_30_days_before_its_server_certificate_expires(pki, s
     assert "soon.pem expires in 10 days" in line["detail"], line
 
 
+def test_trust_domain_comes_from_the_store_and_a_different_one_is_refused(server_pki, upstreams, tmp_path):
+    # A CA with its own trust domain: a gateway config that names none takes the CA's.
+    (tmp_path / "ca").mkdir()
+    other = Tether(tmp_path / "ca", init=False)
+    other.check("ca", "init", "--key-type", "ecdsa-p256", "--trust-domain", "example.org")
+    other.tenant("acme")
+    bundle = testpki.make_bundle(other, "acme", "edge-9", "--key-type", "ecdsa-p256")
+    gw = Gateway(tmp_path / "gw", other.db, server_pki, [other.root_pem],
+                 routes_toml(upstreams, free_port(), free_port()))
+    with gw:
+        _, body, status = curl(gw, server_pki, bundle, "acme.test", "/from-example-org")
+        assert status == "200", body
+    # Naming another trust domain than the CA's is refused at start, naming both.
+    gw.write_config(text='trust_domain = "tether.internal"\n' + gw.config_text())
+    proc = run([TETHER_BIN, "gateway", "--config", str(gw.config_path)], timeout=30)
+    assert proc.returncode == 1, proc.stderr
+    assert 'trust_domain = "tether.internal" differs from the CA\'s trust domain "example.org"' in proc.stderr, \
+        proc.stderr
+
+
 def test_upstream_down_is_502_with_json(gateway, server_pki, acme):
     start = gateway.mark()
     _, body, status = curl(gateway, server_pki, acme, "acme.test", "/down/x")

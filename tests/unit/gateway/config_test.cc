@@ -45,6 +45,7 @@ TEST(GatewayConfig, MinimalGetsDefaults) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   const Config& c = *r;
   EXPECT_EQ(c.trust_domain, "tether.internal");
+  EXPECT_FALSE(c.trust_domain_set);  // the gateway then takes the store's
   EXPECT_EQ(c.listener.address, "127.0.0.1");
   EXPECT_EQ(c.listener.port, 0);
   EXPECT_EQ(c.listener.min_version, TlsVersion::tls1_2);
@@ -104,6 +105,7 @@ allow = ["connector:acme/*"]
   ASSERT_TRUE(r.ok()) << r.error().message;
   const Config& c = *r;
   EXPECT_EQ(c.trust_domain, "example.org");
+  EXPECT_TRUE(c.trust_domain_set);
   EXPECT_EQ(c.listener.address, "0.0.0.0");
   EXPECT_EQ(c.listener.port, 8443);
   EXPECT_EQ(c.listener.trust, (std::vector<std::string>{"ca.pem", "tenant-ca.pem"}));
