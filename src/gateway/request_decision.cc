@@ -32,12 +32,17 @@ RequestDecision decide_request(const RouteTable& routes, const RequestHead& head
   }
   auto host = parse_host_header(head.host);
   if (!host) return refuse(400, "bad_request", host.error().message);
-  std::string sni = canonical_host(head.sni);
-  if (sni.empty() && !head.sni.empty()) {
-    // "." would otherwise read as "no server name" and route by Host alone.
-    return refuse(400, "bad_request",
-                  "the TLS server name " + quote_value(head.sni, '"') +
-                      " names no host: send the host name as SNI, or none");
+  // The server name is held to the Host header's rules (one parser): "." would otherwise read as
+  // "no server name" and route by Host alone, and "a.." would compare unlike the Host "a".
+  std::string sni;
+  if (!head.sni.empty()) {
+    auto name = parse_host_header(head.sni);
+    if (!name || name->port || name->value.starts_with('[')) {
+      return refuse(400, "bad_request",
+                    "the TLS server name " + quote_value(head.sni, '"') +
+                        " is not a host name: send the host name as SNI, or none");
+    }
+    sni = std::move(name->host);
   }
   std::string_view name = sni.empty() ? std::string_view(host->host) : std::string_view(sni);
   const Route* route = match_route(routes, name, *target, head.port);

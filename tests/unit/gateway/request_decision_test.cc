@@ -103,9 +103,12 @@ TEST(DecideRequest, EncodedDotSegmentIsABadRequestNamingTheSegment) {
 }
 
 TEST(DecideRequest, ServerNameOfNoHostIsABadRequest) {
-  RequestDecision d = decide_request(table(), {"/x", "globex.test", 1, ".", 443}, acme);
-  EXPECT_EQ(d.status, 400);
-  EXPECT_NE(d.reason.find("names no host"), std::string::npos) << d.reason;
+  for (std::string_view sni : {".", "acme.test..", "..acme.test", "acme.test:443", "[::1]"}) {
+    RequestDecision d = decide_request(table(), {"/x", "acme.test", 1, sni, 443}, acme);
+    EXPECT_EQ(d.status, 400) << sni;
+    EXPECT_NE(d.reason.find("is not a host name"), std::string::npos) << d.reason;
+  }
+  EXPECT_TRUE(decide_request(table(), {"/x", "acme.test", 1, "ACME.test.", 443}, acme).proxy());
 }
 
 TEST(DecideRequest, MalformedHostIsABadRequest) {
