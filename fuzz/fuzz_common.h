@@ -63,7 +63,8 @@ inline void exercise_certificate(X509* cert) {
   (void)x509::to_pem(cert);
 }
 
-// Nothing a target does may leave errors behind for the next input (STYLE.md: drain the queue).
+// Nothing a target does may leave errors behind for the next input (the whole OpenSSL error queue
+// is drained).
 inline void end_input() {
   ERR_clear_error();
 }

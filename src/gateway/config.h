@@ -1,5 +1,6 @@
 // The gateway's configuration: parsed from TOML once, validated once, then read-only
-// (STYLE.md 2). Listeners, TLS contexts and the route table are built from a Config.
+// (a plain config, validated once, never changed). Listeners, TLS contexts and the route table are
+// built from a Config.
 #pragma once
 
 #include <cstdint>
@@ -57,7 +58,7 @@ struct AdminConfig {
 struct StoreConfig {
   std::string path;  // tether.db
   // How often the revocation feed polls the store. At most 1000 so that a revocation takes
-  // effect within 1 s (issue 3).
+  // effect within 1 s of its commit.
   uint32_t poll_interval_ms = 100;
 };
 

@@ -1,5 +1,5 @@
 // The client connections of one event loop, by the serial of the certificate they presented,
-// so that a revocation closes them at once (issue 3) rather than when they next reconnect.
+// so that a revocation closes them at once rather than when they next reconnect.
 //
 // Owned by one worker and used only on its thread: no lock.
 #pragma once

@@ -1,5 +1,6 @@
 // Who may use a route: allow rules parsed once at config time, and the decision for one verified
-// identity. Authorization reads only the typed identity (STYLE.md 5) and fails closed.
+// identity. Authorization reads only the typed identity (validation and authorization are separate
+// steps) and fails closed.
 #pragma once
 
 #include <string>

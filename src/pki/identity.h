@@ -1,4 +1,5 @@
-// Identities: the one name every tether certificate carries (DESIGN.md, Identities).
+// Identities: the one name every tether certificate carries: CN `<kind>/...` and the matching
+// SPIFFE URI SAN.
 #pragma once
 
 #include <optional>

@@ -27,7 +27,7 @@ struct ServerConfig {
   // PEM files of CA certificates offered to path building besides those the client sends, so a
   // client may send its leaf alone. Untrusted: a path must still end at a trust anchor.
   std::vector<std::string> intermediate_paths;
-  // Trust domain of client identities' SPIFFE URIs (DESIGN.md, Identities).
+  // Trust domain of client identities' SPIFFE URIs (spiffe://<trust-domain>/...).
   std::string trust_domain = "tether.internal";
   TlsVersion min_version = TlsVersion::tls1_2;
   std::shared_ptr<const RevocationSet> revocation;  // null: nothing revoked

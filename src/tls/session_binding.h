@@ -3,7 +3,7 @@
 // A session ticket carries the SNI it was issued for; a ticket presented under another SNI is
 // ignored and the client gets a full handshake (and a fresh ticket). Without this a client
 // could resume, under tenant B's host name, a session whose certificate was checked for tenant
-// A's (issue 3, tenant isolation). The identity is bound already: a resumed session carries its
+// A's (tenant isolation). The identity is bound already: a resumed session carries its
 // client certificate, which conclude_handshake checks again.
 #pragma once
 

@@ -1,7 +1,7 @@
 """What `tether connector create` writes, checked with peers that did not write it.
 
 Each test reads a bundle with openssl, Python's ssl module or python3-cryptography and asserts one
-part of the default connector profile (DESIGN.md, "Identities" and "PKI"): CN and SPIFFE URI SAN,
+part of the default connector profile (README: the identity scheme): CN and SPIFFE URI SAN,
 365-day validity, KeyUsage/EKU/basicConstraints, AKI/SKI, SHA-256 signature, RSA-2048 key, key
 file mode 0600, random serials; then the .tar.gz, PKCS#12, ECDSA, CSR and --days forms.
 """

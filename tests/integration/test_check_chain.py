@@ -1,4 +1,4 @@
-"""`tether cert check-chain`: the rules an uploaded trust set must meet (DESIGN.md, Trust sets).
+"""`tether cert check-chain`: the rules an uploaded trust set must meet (each followed by its issuer, issuer DN equal to the next subject, every signature verifying, CA:true on issuers).
 
 PEM only, no private keys, only CERTIFICATE blocks, each certificate followed by its issuer
 (issuer DN equal to the next subject), each signature verifying with the next certificate's key,

@@ -1,4 +1,4 @@
-"""`tether gateway` end to end with real clients and real upstreams (issue 3).
+"""`tether gateway` end to end with real clients and real upstreams.
 
 Clients: curl, gnutls-cli, openssl s_client, Python ssl, mosquitto_pub/_sub, a WebSocket client.
 Upstreams: a local HTTP echo server, a WebSocket echo server, a mosquitto broker. Every refused

@@ -1,4 +1,4 @@
-"""The gateway's HTTP layer as an attacker sees it (issue 9): request targets that try to escape
+"""The gateway's HTTP layer as an attacker sees it: request targets that try to escape
 their route, request framing that tries to smuggle a second request, client-sent forwarding
 headers, and a second process on the gateway's port.
 

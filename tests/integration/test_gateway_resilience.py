@@ -1,4 +1,4 @@
-"""`tether gateway` under operational stress (issue 3): certificates swapped under load by hot
+"""`tether gateway` under operational stress: certificates swapped under load by hot
 reload, a refused bad config, and slowloris clients that must not starve normal ones."""
 import hashlib
 import os

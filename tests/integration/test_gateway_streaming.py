@@ -1,4 +1,4 @@
-"""Bodies stream through the gateway with backpressure (issue 9): a client that never reads a
+"""Bodies stream through the gateway with backpressure: a client that never reads a
 large response, or uploads a large body slowly, holds a bounded buffer in the gateway, not the
 body; a 1 GiB response streams through in bounded memory.
 

@@ -1,6 +1,6 @@
 """A connector bundle in a real mutual-TLS handshake against `openssl s_server`.
 
-The server plays the gateway as DESIGN.md describes it: it requires a client certificate
+The server plays the gateway as docs/architecture.md describes it: it requires a client certificate
 (`-Verify 1 -verify_return_error`) and trusts only the tether root (`-CAfile ca.pem`). It is not
 given the issuing intermediate: a connector sends `certs/connector.pem`, which holds the leaf then
 the intermediate, as its chain (SSL_CTX_use_certificate_chain_file, Python's load_cert_chain and
