@@ -103,13 +103,24 @@ asio::awaitable<error_code> read_body_piece(Stream& stream, beast::flat_buffer& 
   }
 }
 
+// "<size in hex>\r\n", the line before a chunk's data (RFC 9112 7.1).
+class ChunkSizeLine {
+ public:
+  explicit ChunkSizeLine(size_t size)
+      : length_(static_cast<size_t>(std::snprintf(text_, sizeof text_, "%zx\r\n", size))) {}
+  std::string_view view() const { return {text_, length_}; }
+
+ private:
+  char text_[24];
+  size_t length_;
+};
+
 // Appends `data` to `out` framed as `framing` asks; with `last`, also the end of the body.
 inline void append_framed(std::string& out, BodyFraming framing, std::string_view data, bool last) {
   if (framing == BodyFraming::chunked) {
     if (!data.empty()) {
-      char size_line[24];
-      int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-      out.append(size_line, static_cast<size_t>(n));
+      ChunkSizeLine line(data.size());
+      out.append(line.view());
       out.append(data);
       out.append("\r\n");
     }
@@ -126,12 +137,12 @@ asio::awaitable<error_code> write_body_piece(Stream& stream, BodyFraming framing
                                              std::string_view data, bool last) {
   error_code ec;
   if (framing == BodyFraming::chunked) {
-    char size_line[24];
-    int n = data.empty() ? 0 : std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+    ChunkSizeLine line(data.size());
+    std::string_view size_line = data.empty() ? std::string_view() : line.view();
     std::string_view end = data.empty() ? std::string_view() : std::string_view("\r\n");
     std::string_view terminator = last ? std::string_view("0\r\n\r\n") : std::string_view();
     std::array<asio::const_buffer, 4> parts{
-        asio::buffer(size_line, static_cast<size_t>(n)), asio::buffer(data.data(), data.size()),
+        asio::buffer(size_line.data(), size_line.size()), asio::buffer(data.data(), data.size()),
         asio::buffer(end.data(), end.size()), asio::buffer(terminator.data(), terminator.size())};
     co_await asio::async_write(stream, parts, ec_token(ec));
     co_return ec;

@@ -130,7 +130,7 @@ struct UpstreamFailure {
 class UpstreamExchange {
  public:
   UpstreamExchange(Worker& worker, ClientConnection& c, const Route& route, RequestParser& req,
-                   beast::flat_buffer& client_buffer, Exchange& x)
+                   BodyFraming framing, beast::flat_buffer& client_buffer, Exchange& x)
       : worker_(worker),
         c_(c),
         route_(route),
@@ -139,7 +139,7 @@ class UpstreamExchange {
         x_(x),
         limits_(c.snapshot->config.limits),
         key_(c.snapshot->upstream_key(route)),
-        framing_(request_body_framing(req)) {}
+        framing_(framing) {}
 
   UpstreamConnectionPtr upstream;
   beast::flat_buffer upstream_buffer;
@@ -180,8 +180,7 @@ class UpstreamExchange {
       upstream->stream.expires_never();
       upstream_buffer.clear();
       res.emplace();
-      bool sent_any = false;
-      error_code ec = co_await send_request(head, sent_any);
+      error_code ec = co_await send_request(head);
       if (client_failed) co_return std::nullopt;
       if (!ec) ec = co_await read_response_head();
       ec = upstream->deadline.translate(ec);
@@ -191,7 +190,6 @@ class UpstreamExchange {
       upstream->stream.close();
       upstream.reset();
       if (retry) continue;
-      (void)sent_any;
       co_return failure(ec, "upstream " + key_ + ": ",
                         "no response within limits.upstream_timeout (" +
                             std::to_string(limits_.upstream_timeout_s) + "s)");
@@ -209,13 +207,12 @@ class UpstreamExchange {
   }
 
   // The head (with what of the body fitted beside it), then the rest of the body.
-  asio::awaitable<error_code> send_request(const std::string& head, bool& sent_any) {
+  asio::awaitable<error_code> send_request(const std::string& head) {
     tcp::socket& socket = upstream->stream.socket();
     SocketDeadline& deadline = upstream->deadline;
     deadline.expires_after(seconds(limits_.upstream_timeout_s));
     error_code ec = co_await write_all(socket, head);
     if (ec) co_return ec;
-    sent_any = true;
     bool coalesced = piece.filled().size() <= kCoalesce;
     bool done = req_.is_done();
     if (!coalesced) {
@@ -293,7 +290,7 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
     req.set(http::field::content_length, "0");
   }
 
-  UpstreamExchange up(worker, c, route, parser, client_buffer, x);
+  UpstreamExchange up(worker, c, route, parser, request_framing, client_buffer, x);
   std::optional<UpstreamFailure> failed = co_await up.run(request_head(req.base()));
   if (up.client_failed) {
     if (up.upstream) up.upstream->stream.close();

@@ -45,34 +45,34 @@ RequestDecision decide_request(const RouteTable& routes, const RequestHead& head
     sni = std::move(name->host);
   }
   std::string_view name = sni.empty() ? std::string_view(host->host) : std::string_view(sni);
-  const Route* route = match_route(routes, name, *target, head.port);
-  if (route == nullptr || route->protocol == Protocol::tcp) {
-    RequestDecision d = refuse(404, "no_route",
-                               "no route for host " + quote_value(name, '"') + " and path " +
-                                   quote_value(target->path, '"'));
-    d.target = std::move(target).value();
-    return d;
+  // From here every decision, refusals included, carries the parsed target (logs name its path).
+  RequestDecision d;
+  d.route = match_route(routes, name, *target, head.port);
+  d.target = std::move(target).value();
+  auto refused = [&](int status, std::string error, std::string reason) {
+    d.status = status;
+    d.error = std::move(error);
+    d.reason = std::move(reason);
+    return std::move(d);
+  };
+  if (d.route == nullptr || d.route->protocol == Protocol::tcp) {
+    d.route = nullptr;
+    return refused(404, "no_route",
+                   "no route for host " + quote_value(name, '"') + " and path " +
+                       quote_value(d.target.path, '"'));
   }
-  Decision decision = authorize(*route, identity);
+  Decision decision = authorize(*d.route, identity);
   if (!decision.allowed) {
-    RequestDecision d = refuse(403, "forbidden", decision.reason, route);
     d.rule = "default-deny";
-    d.target = std::move(target).value();
-    return d;
+    return refused(403, "forbidden", decision.reason);
   }
   if (!host_matches_sni(host->host, sni)) {
-    RequestDecision d = refuse(421, "misdirected_request",
-                               "Host " + quote_value(head.host, '"') +
-                                   " names another host than the TLS server name " +
-                                   quote_value(head.sni, '"') + ": connect with that host as SNI",
-                               route);
-    d.target = std::move(target).value();
-    return d;
+    return refused(421, "misdirected_request",
+                   "Host " + quote_value(head.host, '"') +
+                       " names another host than the TLS server name " +
+                       quote_value(head.sni, '"') + ": connect with that host as SNI");
   }
-  RequestDecision d;
-  d.route = route;
   d.rule = std::move(decision.rule);
-  d.target = std::move(target).value();
   d.host = std::move(host->value);
   return d;
 }
