@@ -37,7 +37,7 @@ RequestDecision decide_request(const RouteTable& routes, const RequestHead& head
   std::string sni;
   if (!head.sni.empty()) {
     auto name = parse_host_header(head.sni);
-    if (!name || name->port || name->value.starts_with('[')) {
+    if (!name || head.sni.find(':') != std::string_view::npos || name->value.starts_with('[')) {
       return refuse(400, "bad_request",
                     "the TLS server name " + quote_value(head.sni, '"') +
                         " is not a host name: send the host name as SNI, or none");
