@@ -181,7 +181,7 @@ Result<std::vector<std::string>> make_csr_pool(x509::KeyType type, long count, c
   }
   std::vector<std::string> pool;
   for (long i = 0; i < count; ++i) {
-    auto identity = pki::Identity::connector(kTenant, connector_id(prefix, i));
+    auto identity = verify::Identity::connector(kTenant, connector_id(prefix, i));
     TETHER_ASSIGN_OR_RETURN(auto csr, x509::build_csr(keys[static_cast<size_t>(i) % kCsrKeys].get(),
                                                       identity.common_name()));
     pool.push_back(x509::to_pem(csr.get()));
@@ -237,7 +237,7 @@ Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type)
   // i (its CN must match), "gen-<i>" the server-keygen connectors.
   auto sign_once = [&](long) { return raw_sign(ca_key->get(), message, sig); };
   auto issue_without_store = [&](long i) -> Status {
-    auto identity = pki::Identity::connector(kTenant, connector_id("csr-", i));
+    auto identity = verify::Identity::connector(kTenant, connector_id("csr-", i));
     TETHER_ASSIGN_OR_RETURN(auto csr, x509::parse_csr(csrs[static_cast<size_t>(i)]));
     TETHER_ASSIGN_OR_RETURN(auto key, authority.check_csr(csr.get(), identity));
     TETHER_TRY(authority.issue(identity, {key.get(), X509_REQ_get_X509_PUBKEY(csr.get())},

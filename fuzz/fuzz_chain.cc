@@ -1,16 +1,16 @@
-// Uploaded trust-set checking (pki::check_chain): PEM splitting, the private-key and label
+// Uploaded trust-set checking (verify::check_chain): PEM splitting, the private-key and label
 // rules, certificate parsing, issuer/subject order, CA flags and signatures.
 #include <cstddef>
 #include <cstdint>
 
 #include "fuzz_common.h"
-#include "pki/chain_check.h"
+#include "verify/chain_check.h"
 
 using namespace tether;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes = fuzz::as_view(data, size);
-  auto checked = pki::check_chain(bytes);
+  auto checked = verify::check_chain(bytes);
   if (checked) {
     // An accepted chain is exactly the file's CERTIFICATE blocks, in file order.
     auto blocks = x509::parse_pem_blocks(bytes);

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "pki/identity.h"
+#include "verify/identity.h"
 #include "x509/inspect.h"
 #include "x509/pem.h"
 
@@ -58,8 +58,8 @@ inline void exercise_certificate(X509* cert) {
   }
   for (const auto& uri : x509::uri_sans(cert)) (void)uri.size();
   (void)x509::is_ca(cert);
-  (void)pki::identity_from_certificate(cert, "tether.internal");
-  (void)pki::identity_from_certificate(cert, std::nullopt);
+  (void)verify::identity_from_certificate(cert, "tether.internal");
+  (void)verify::identity_from_certificate(cert, std::nullopt);
   (void)x509::to_pem(cert);
 }
 

@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto csr = x509::parse_csr(fuzz::as_view(data, size));
   if (csr) {
     read_request(csr->get());
-    const auto identity = pki::Identity::connector("acme", "edge-1");
+    const auto identity = verify::Identity::connector("acme", "edge-1");
     auto key = ca.authority.check_csr(csr->get(), identity);
     if (key) {
       // The CA sets the identity: whatever the request asked for, the certificate names exactly

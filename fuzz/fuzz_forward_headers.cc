@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)check_request_framing(head);
 
-  static const pki::Identity acme = pki::Identity::connector("acme", "edge-1");
+  static const verify::Identity acme = verify::Identity::connector("acme", "edge-1");
   rewrite_request_fields(head, {acme, "connector/acme/edge-1", "ab12", "192.0.2.1", "acme.test"},
                          upgrade);
   for (const auto& field : head) {

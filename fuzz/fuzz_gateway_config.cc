@@ -12,7 +12,7 @@ using namespace tether::gateway;
 namespace {
 
 void check_route(const Route& r) {
-  fuzz::require(pki::validate_id(r.name, "route").ok(), "route names are valid ids");
+  fuzz::require(verify::validate_id(r.name, "route").ok(), "route names are valid ids");
   fuzz::require(!r.upstream_host.empty() && r.upstream_port != 0, "every upstream is host:port");
   fuzz::require(!r.allow.empty(), "every route has an allow rule (default deny is explicit)");
   for (const Rule& rule : r.allow) {
@@ -23,7 +23,7 @@ void check_route(const Route& r) {
     fuzz::require(rule.name != Rule::kAnyConnector || rule.kind == Rule::Kind::connector,
                   "'*' is only a connector id");
     if (rule.kind == Rule::Kind::connector || rule.kind == Rule::Kind::tenant) {
-      fuzz::require(pki::validate_id(rule.tenant, "t").ok(), "rules name a valid tenant");
+      fuzz::require(verify::validate_id(rule.tenant, "t").ok(), "rules name a valid tenant");
     }
   }
   fuzz::require(r.match.path_prefix.starts_with('/'), "prefixes start with '/'");
@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::require(c.error().message.starts_with("fuzz.toml"), "refusals name the source");
     return 0;
   }
-  fuzz::require(pki::validate_trust_domain(c->trust_domain).ok(), "trust domain is valid");
+  fuzz::require(verify::validate_trust_domain(c->trust_domain).ok(), "trust domain is valid");
   fuzz::require(!c->listener.server_cert.empty() && !c->listener.server_key.empty() &&
                     !c->listener.trust.empty(),
                 "the listener has a certificate, key and trust anchors");

@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = parse_host_header(parsed->value);
     fuzz::require(again.ok() && again->value == parsed->value, "a canonical Host is a fixed point");
   }
-  static const pki::Identity acme = pki::Identity::connector("acme", "edge-1");
+  static const verify::Identity acme = verify::Identity::connector("acme", "edge-1");
   RequestDecision d = decide_request(table(), {target, host, 1, sni, port}, acme);
   fuzz::require(d.proxy() || !d.reason.empty(), "every refusal says why");
   if (!d.proxy()) return 0;

@@ -43,7 +43,7 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
   pki::CaInitOptions init;
   init.key_type = must(x509::parse_key_type(args.key_type));
   init.trust_domain = args.trust_domain;
-  must(pki::validate_trust_domain(init.trust_domain));
+  must(verify::validate_trust_domain(init.trust_domain));
   if (args.insecure_no_passphrase && !options.passphrase_file.empty()) {
     fail(Errc::invalid_argument,
          "--insecure-no-passphrase and --passphrase-file contradict each other: use one",

@@ -4,10 +4,10 @@
 
 #include "cli/context.h"
 #include "common/fs.h"
-#include "pki/chain_check.h"
-#include "pki/identity.h"
-#include "pki/limbo.h"
-#include "pki/verify.h"
+#include "verify/chain_check.h"
+#include "verify/identity.h"
+#include "verify/limbo.h"
+#include "verify/verify.h"
 #include "x509/inspect.h"
 #include "x509/pem.h"
 
@@ -60,8 +60,8 @@ T accept_or_reject(const GlobalOptions& options, Result<T> result, std::string_v
 }
 
 void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
-  pki::VerifyOptions vo;
-  auto purpose = pki::parse_purpose(args.purpose);
+  verify::VerifyOptions vo;
+  auto purpose = verify::parse_purpose(args.purpose);
   if (!purpose) throw CommandError{purpose.error(), kExitUsage};
   vo.purpose = *purpose;
   if (!args.at.empty()) {
@@ -69,7 +69,7 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
     if (!at) throw CommandError{at.error(), kExitUsage};
     vo.at = *at;
   }
-  for (const auto& name : args.names) vo.names.push_back(pki::peer_name_from_text(name));
+  for (const auto& name : args.names) vo.names.push_back(verify::peer_name_from_text(name));
   vo.extended_key_usages = args.ekus;
   vo.key_usages = args.key_usages;
   vo.max_depth = args.max_depth;
@@ -98,10 +98,10 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
   for (size_t i = 1; i < leaf_certs.size(); ++i) vo.untrusted.push_back(std::move(leaf_certs[i]));
   X509* leaf = leaf_certs[0].get();
 
-  auto verified = pki::verify_chain(leaf, vo);
+  auto verified = verify::verify_chain(leaf, vo);
   if (!verified) reject(options, verified.error());
 
-  auto identity = pki::identity_from_certificate(leaf, std::nullopt);
+  auto identity = verify::identity_from_certificate(leaf, std::nullopt);
   std::string identity_text = identity ? identity->common_name() : "";
   auto uris = x509::uri_sans(leaf);
   if (options.json) {
@@ -126,17 +126,17 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
 // Batch mode: every case of an x509-limbo suite through verify_chain, results in the harness
 // format on stdout, a one-line summary with the slowest case on stderr.
 void run_limbo(const std::string& path) {
-  auto document = pki::read_maybe_gzipped(path);
+  auto document = verify::read_maybe_gzipped(path);
   if (!document) throw CommandError{document.error(), kExitUsage};
-  auto testcases = pki::limbo_testcases(*document);
+  auto testcases = verify::limbo_testcases(*document);
   if (!testcases) throw CommandError{testcases.error(), kExitUsage};
   boost::json::array results;
   results.reserve(testcases->size());
   size_t successes = 0;
   double total = 0;
-  pki::LimboOutcome slowest;
+  verify::LimboOutcome slowest;
   for (const boost::json::value& tc : *testcases) {
-    pki::LimboOutcome out = pki::run_limbo_case(tc.as_object());
+    verify::LimboOutcome out = verify::run_limbo_case(tc.as_object());
     total += out.seconds;
     if (out.seconds >= slowest.seconds) slowest = out;
     if (out.actual_result == "SUCCESS") ++successes;
@@ -151,7 +151,7 @@ void run_limbo(const std::string& path) {
 
 void run_check_chain(const GlobalOptions& options, const std::string& path) {
   std::string bytes = read_input(path, "chain file");
-  auto checked = pki::check_chain(bytes);
+  auto checked = verify::check_chain(bytes);
   if (!checked) reject(options, checked.error());
   if (options.json) {
     boost::json::array subjects;

@@ -7,10 +7,10 @@
 #include "common/duration.h"
 #include "common/fs.h"
 #include "pki/bundle.h"
-#include "pki/revocation_reason.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
 #include "x509/pem.h"
+#include "x509/revocation_reason.h"
 
 namespace tether::cli {
 
@@ -38,7 +38,7 @@ boost::json::object certificate_json(const store::CertificateRecord& c, int64_t 
                         {"csr_mode", c.csr_mode}};
   if (c.revoked_at) {
     o["revoked_at"] = x509::format_rfc3339(*c.revoked_at);
-    o["revocation_reason"] = std::string(pki::revocation_reason_name(c.revocation_reason));
+    o["revocation_reason"] = std::string(x509::revocation_reason_name(c.revocation_reason));
   }
   return o;
 }
@@ -54,8 +54,8 @@ void run_issue(const GlobalOptions& options, const IssueArgs& args, std::string_
   request.connector = args.id;
   request.profile.key_type = must(x509::parse_key_type(args.key_type));
   request.profile.days = args.days;
-  must(pki::validate_id(args.tenant, "tenant id"));
-  must(pki::validate_id(args.id, "connector id"));
+  must(verify::validate_id(args.tenant, "tenant id"));
+  must(verify::validate_id(args.id, "connector id"));
   must(pki::validate_days(args.days));
   if (!args.csr_file.empty()) {
     request.csr = must(fs::read_file(args.csr_file, "CSR file"));
@@ -80,7 +80,7 @@ void run_issue(const GlobalOptions& options, const IssueArgs& args, std::string_
   contents.issuing = authority.issuing();
   contents.root = authority.root();
   contents.private_key = issued.private_key.get();
-  contents.friendly_name = pki::Identity::connector(args.tenant, args.id).common_name();
+  contents.friendly_name = verify::Identity::connector(args.tenant, args.id).common_name();
   contents.p12_passphrase = p12_passphrase;
   Status written = pki::write_bundle(target, contents);
   OPENSSL_cleanse(contents.p12_passphrase.data(), contents.p12_passphrase.size());
@@ -137,9 +137,9 @@ struct RevokeArgs {
 
 void run_revoke(const GlobalOptions& options, const RevokeArgs& args) {
   std::string data_dir = resolve_data_dir(options);
-  int reason = must(pki::parse_revocation_reason(args.reason));
-  must(pki::validate_id(args.tenant, "tenant id"));
-  must(pki::validate_id(args.id, "connector id"));
+  int reason = must(x509::parse_revocation_reason(args.reason));
+  must(verify::validate_id(args.tenant, "tenant id"));
+  must(verify::validate_id(args.id, "connector id"));
   std::optional<std::string> serial;
   if (!args.serial.empty()) serial = must(pki::normalize_serial(args.serial));
   auto store = open_store(data_dir);
@@ -148,14 +148,14 @@ void run_revoke(const GlobalOptions& options, const RevokeArgs& args) {
   if (options.json) {
     boost::json::array out;
     for (const auto& s : serials) out.push_back(boost::json::string(s));
-    print_json({{"identity", pki::Identity::connector(args.tenant, args.id).common_name()},
+    print_json({{"identity", verify::Identity::connector(args.tenant, args.id).common_name()},
                 {"revoked", out},
-                {"reason", std::string(pki::revocation_reason_name(reason))}});
+                {"reason", std::string(x509::revocation_reason_name(reason))}});
     return;
   }
   for (const auto& s : serials) {
     std::cout << "revoked " << s << " (connector/" << args.tenant << "/" << args.id << ", "
-              << pki::revocation_reason_name(reason) << ")\n";
+              << x509::revocation_reason_name(reason) << ")\n";
   }
   std::cout << "publish a new CRL with 'tether crl --out FILE'\n";
 }
@@ -188,7 +188,7 @@ void run_list(const GlobalOptions& options, const ListArgs& args) {
     window = must(parse_duration(args.expiring_within, "--expiring-within"));
   std::optional<std::string> tenant;
   if (!args.tenant.empty()) {
-    must(pki::validate_id(args.tenant, "tenant id"));
+    must(verify::validate_id(args.tenant, "tenant id"));
     tenant = args.tenant;
   }
   auto store = open_store(data_dir);
@@ -229,8 +229,8 @@ struct ShowArgs {
 
 void run_show(const GlobalOptions& options, const ShowArgs& args) {
   std::string data_dir = resolve_data_dir(options);
-  must(pki::validate_id(args.tenant, "tenant id"));
-  must(pki::validate_id(args.id, "connector id"));
+  must(verify::validate_id(args.tenant, "tenant id"));
+  must(verify::validate_id(args.id, "connector id"));
   auto store = open_store(data_dir);
   auto connector = must(store->find_connector(args.tenant, args.id));
   if (!connector) {
@@ -244,7 +244,7 @@ void run_show(const GlobalOptions& options, const ShowArgs& args) {
     for (const auto& c : certs) list.push_back(certificate_json(c, now));
     print_json({{"tenant", args.tenant},
                 {"id", args.id},
-                {"identity", pki::Identity::connector(args.tenant, args.id).common_name()},
+                {"identity", verify::Identity::connector(args.tenant, args.id).common_name()},
                 {"created_at", x509::format_rfc3339(connector->created_at)},
                 {"certificates", list}});
     return;
@@ -257,7 +257,7 @@ void run_show(const GlobalOptions& options, const ShowArgs& args) {
               << x509::format_rfc3339(c.not_after);
     if (c.revoked_at) {
       std::cout << "  revoked " << x509::format_rfc3339(*c.revoked_at) << " ("
-                << pki::revocation_reason_name(c.revocation_reason) << ")";
+                << x509::revocation_reason_name(c.revocation_reason) << ")";
     }
     std::cout << "\n";
   }

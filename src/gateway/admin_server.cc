@@ -5,7 +5,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
-#include "gateway/listen_socket.h"
+#include "net/listen_socket.h"
 
 namespace tether::gateway {
 
@@ -19,7 +19,7 @@ AdminServer::AdminServer(asio::io_context& io, AdminHandlers handlers)
 
 Result<uint16_t> AdminServer::listen(const std::string& address, uint16_t port) {
   TETHER_ASSIGN_OR_RETURN(uint16_t bound,
-                          listen_on(acceptor_, address, port, {.setting = "admin.address"}));
+                          net::listen_on(acceptor_, address, port, {.setting = "admin.address"}));
   asio::co_spawn(io_, accept_loop(), asio::detached);
   return bound;
 }

@@ -4,7 +4,7 @@
 #include <boost/asio/read.hpp>
 
 #include "gateway/proxy_protocol.h"
-#include "gateway/socket_deadline.h"
+#include "net/socket_deadline.h"
 
 namespace tether::gateway {
 
@@ -28,7 +28,7 @@ PeerAddress peer_address(const tcp::socket& socket) {
 asio::awaitable<Result<PeerAddress>> read_proxy_origin(tcp::socket& socket,
                                                        const PeerAddress& balancer,
                                                        std::chrono::seconds timeout) {
-  SocketDeadline deadline(socket);
+  net::SocketDeadline deadline(socket);
   deadline.expires_after(timeout);
   std::array<uint8_t, kProxyHeaderFixedSize + kProxyHeaderMaxBody> header;
   error_code ec;

@@ -10,7 +10,7 @@
 
 #include "common/duration.h"
 #include "common/quote.h"
-#include "pki/identity.h"
+#include "verify/identity.h"
 
 namespace tether::gateway {
 
@@ -466,7 +466,7 @@ Result<Route> Reader::route(const toml::table& t, std::string_view path) const {
   TETHER_TRY(only_keys(t, path, {"name", "match", "upstream", "protocol", "allow"}));
   Route r;
   TETHER_ASSIGN_OR_RETURN(r.name, req_string(t, path, "name", "name the route, e.g. \"acme-api\""));
-  if (auto s = pki::validate_id(r.name, "route name"); !s) {
+  if (auto s = verify::validate_id(r.name, "route name"); !s) {
     return fail(t.get("name"), join(path, "name"), quoted(r.name), s.error().message);
   }
 
@@ -587,7 +587,7 @@ Result<Config> Reader::config(const toml::table& root) const {
   if (workers) c.workers = static_cast<uint32_t>(*workers);
   TETHER_ASSIGN_OR_RETURN(auto domain, opt_string(root, "", "trust_domain"));
   if (domain) {
-    if (auto s = pki::validate_trust_domain(*domain); !s) {
+    if (auto s = verify::validate_trust_domain(*domain); !s) {
       return fail(root.get("trust_domain"), "trust_domain", quoted(*domain), s.error().message);
     }
     c.trust_domain = *domain;

@@ -7,11 +7,11 @@
 #include <optional>
 
 #include "gateway/http_proxy.h"
-#include "gateway/log_sink.h"
 #include "gateway/relay.h"
-#include "gateway/socket_deadline.h"
 #include "gateway/worker.h"
+#include "net/socket_deadline.h"
 #include "obs/access_log.h"
+#include "obs/log_sink.h"
 #include "tls/session_binding.h"
 
 namespace tether::gateway {
@@ -65,7 +65,7 @@ class SourceSlot {
 };
 
 void log_refused(const std::string& peer, std::string_view reason, std::string detail) {
-  log_event("connection_refused", {{"peer", peer}, {"reason", reason}, {"detail", detail}});
+  obs::log_event("connection_refused", {{"peer", peer}, {"reason", reason}, {"detail", detail}});
 }
 
 // After a refused handshake OpenSSL has queued the alert and Asio has written it. Closing now,
@@ -92,7 +92,7 @@ asio::awaitable<void> linger_close(tcp::socket& socket) {
 void log_handshake(const ClientConnection& c, SSL* ssl, const tls::HandshakeOutcome& outcome,
                    double duration_ms, std::string detail) {
   obs::HandshakeLogEntry entry;
-  entry.time_ms = unix_millis();
+  entry.time_ms = obs::unix_millis();
   entry.peer = c.peer;
   entry.sni = c.sni;
   entry.reason = outcome.reason;
@@ -106,7 +106,7 @@ void log_handshake(const ClientConnection& c, SSL* ssl, const tls::HandshakeOutc
   }
   entry.duration_ms = duration_ms;
   entry.resumed = SSL_session_reused(ssl) == 1;
-  write_log_line(obs::handshake_log_line(entry));
+  obs::write_log_line(obs::handshake_log_line(entry));
 }
 
 }  // namespace
@@ -119,11 +119,12 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   if (slot.count() > limits.max_connections) {
     // Refused before TLS: the cheapest answer to a flood, and nothing to log per connection
     // beyond this line.
-    log_event("connection_refused",
-              {{"peer", peer.text},
-               {"reason", "max_connections"},
-               {"detail", "limits.max_connections = " + std::to_string(limits.max_connections) +
-                              " connections are open"}});
+    obs::log_event(
+        "connection_refused",
+        {{"peer", peer.text},
+         {"reason", "max_connections"},
+         {"detail", "limits.max_connections = " + std::to_string(limits.max_connections) +
+                        " connections are open"}});
     co_return;
   }
   const ListenerConfig& listener = snapshot->config.listener;
@@ -166,7 +167,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   auto accepted = std::chrono::steady_clock::now();
   auto handshake_deadline = accepted + seconds(limits.handshake_timeout_s);
   {
-    SocketDeadline first_bytes(socket);
+    net::SocketDeadline first_bytes(socket);
     first_bytes.expires_after(seconds(limits.handshake_timeout_s));
     error_code ec;
     co_await socket.async_wait(tcp::socket::wait_read, ec_token(ec));
@@ -185,7 +186,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
 
   auto ssl = snapshot->tls[worker.index()]->new_ssl();
   if (!ssl.ok()) {
-    log_event("connection_failed", {{"peer", peer.text}, {"error", ssl.error().message}});
+    obs::log_event("connection_failed", {{"peer", peer.text}, {"error", ssl.error().message}});
     co_return;
   }
   auto conn = std::make_shared<ClientConnection>(std::move(socket), std::move(ssl).value());

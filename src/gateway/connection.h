@@ -7,8 +7,8 @@
 
 #include "gateway/net.h"
 #include "gateway/snapshot.h"
-#include "gateway/tls_stream.h"
-#include "pki/identity.h"
+#include "net/tls_stream.h"
+#include "verify/identity.h"
 
 namespace tether::gateway {
 
@@ -19,12 +19,12 @@ struct ClientConnection {
   ClientConnection(tcp::socket socket, x509::SslPtr ssl)
       : stream(std::move(socket), std::move(ssl)) {}
 
-  TlsStream stream;
+  net::TlsStream stream;
   std::shared_ptr<const Snapshot> snapshot;  // the rules it was accepted under
   std::string peer;                          // "127.0.0.1:53412"
   std::string sni;                           // "" when the client sent none
   uint16_t port = 0;                         // listener port
-  pki::Identity identity;
+  verify::Identity identity;
   std::string identity_name;  // identity.common_name(), for log lines and headers
   std::string client_ip;      // peer without the port, for X-Forwarded-For
   std::string serial_hex;

@@ -62,7 +62,7 @@ void rewrite_request_fields(http::fields& fields, const ForwardedFor& from, bool
   // Expect: 100-continue was answered by the gateway itself, which read the body already.
   fields.erase(http::field::expect);
   fields.set(kIdentityHeader, from.identity_name);
-  if (from.identity.kind == pki::IdentityKind::connector) {
+  if (from.identity.kind == verify::IdentityKind::connector) {
     fields.set(kTenantHeader, from.identity.tenant);
   }
   fields.set(kCertSha256Header, from.fingerprint_sha256);

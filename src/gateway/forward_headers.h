@@ -7,14 +7,14 @@
 #include <string>
 #include <string_view>
 
-#include "pki/identity.h"
+#include "verify/identity.h"
 
 namespace tether::gateway {
 
 namespace http = boost::beast::http;
 
 struct ForwardedFor {
-  const pki::Identity& identity;
+  const verify::Identity& identity;
   std::string_view identity_name;       // identity.common_name()
   std::string_view fingerprint_sha256;  // of the client certificate, lowercase hex
   std::string_view client_address;      // peer IP (or PROXY protocol source), X-Forwarded-For

@@ -14,11 +14,11 @@
 
 #include "gateway/admin_server.h"
 #include "gateway/file_watch.h"
-#include "gateway/listen_socket.h"
-#include "gateway/log_sink.h"
 #include "gateway/revocation_cache.h"
 #include "gateway/snapshot.h"
 #include "gateway/worker.h"
+#include "net/listen_socket.h"
+#include "obs/log_sink.h"
 #include "store/sqlite_store.h"
 
 namespace tether::gateway {
@@ -147,15 +147,15 @@ Status Gateway::open_listeners(const Config& config) {
     }
     auto& listening = listeners_.emplace_back(std::make_unique<tcp::acceptor>(control_));
     TETHER_ASSIGN_OR_RETURN(
-        port, listen_on(*listening, config.listener.address, port,
-                        {.setting = "listener.address", .port_setting = port_setting}));
+        port, net::listen_on(*listening, config.listener.address, port,
+                             {.setting = "listener.address", .port_setting = port_setting}));
     for (auto& worker : workers_) TETHER_TRY(worker->adopt_listener(*listening, port));
     const Route* tcp_route = match_tcp_route(current_->routes, port);
-    log_event("listening", {{"listener", tcp_route ? "tcp" : "tls"},
-                            {"address", config.listener.address},
-                            {"port", port},
-                            {"route", tcp_route ? tcp_route->name : ""},
-                            {"workers", workers_.size()}});
+    obs::log_event("listening", {{"listener", tcp_route ? "tcp" : "tls"},
+                                 {"address", config.listener.address},
+                                 {"port", port},
+                                 {"route", tcp_route ? tcp_route->name : ""},
+                                 {"workers", workers_.size()}});
   }
   return ok_status();
 }
@@ -166,8 +166,9 @@ std::string Gateway::render_metrics() const {
   gauges.revoked_serials_loaded = status.loaded;
   gauges.revocation_feed_ok = status.last_error.empty();
   gauges.seconds_since_revocation_sync =
-      status.last_sync_ms == 0 ? -1
-                               : static_cast<double>(unix_millis() - status.last_sync_ms) / 1000;
+      status.last_sync_ms == 0
+          ? -1
+          : static_cast<double>(obs::unix_millis() - status.last_sync_ms) / 1000;
   gauges.server_certificate_not_after = current_->server_cert_not_after;
   gauges.session_cache = sessions_.stats();
   return metrics_.render_prometheus(gauges);
@@ -175,10 +176,10 @@ std::string Gateway::render_metrics() const {
 
 void Gateway::reload(std::string_view trigger) {
   auto refuse = [&](const Error& error) {
-    log_event("reload", {{"trigger", trigger},
-                         {"outcome", "refused"},
-                         {"error", error.message},
-                         {"detail", "the running configuration keeps serving"}});
+    obs::log_event("reload", {{"trigger", trigger},
+                              {"outcome", "refused"},
+                              {"error", error.message},
+                              {"detail", "the running configuration keeps serving"}});
   };
   auto config = read_config_file(config_path_);
   if (!config.ok()) return refuse(config.error());
@@ -194,24 +195,24 @@ void Gateway::reload(std::string_view trigger) {
   for (auto& worker : workers_) worker->post_snapshot(current_);
   watch_.reset(watched_files(config_path_, running_config_));
   ++generation_;
-  log_event("reload", {{"trigger", trigger},
-                       {"outcome", "applied"},
-                       {"generation", generation_},
-                       {"routes", running_config_.routes.size()},
-                       {"server_certificate_not_after", current_->server_cert_not_after}});
+  obs::log_event("reload", {{"trigger", trigger},
+                            {"outcome", "applied"},
+                            {"generation", generation_},
+                            {"routes", running_config_.routes.size()},
+                            {"server_certificate_not_after", current_->server_cert_not_after}});
   warn_if_server_certificate_expires_soon();
 }
 
 // From 30 days before its expiry the server certificate is named in a warning at every start and
 // reload (connector certificates get the same warning period).
 void Gateway::warn_if_server_certificate_expires_soon() const {
-  int64_t left = current_->server_cert_not_after - unix_millis() / 1000;
+  int64_t left = current_->server_cert_not_after - obs::unix_millis() / 1000;
   if (left > kServerCertificateWarning.count()) return;
-  log_event("warning",
-            {{"detail", "the server certificate " + running_config_.listener.server_cert +
-                            " expires in " + std::to_string(left / 86400) +
-                            " days: renew it and the gateway reloads it"},
-             {"server_certificate_not_after", current_->server_cert_not_after}});
+  obs::log_event("warning",
+                 {{"detail", "the server certificate " + running_config_.listener.server_cert +
+                                 " expires in " + std::to_string(left / 86400) +
+                                 " days: renew it and the gateway reloads it"},
+                  {"server_certificate_not_after", current_->server_cert_not_after}});
 }
 
 void Gateway::report_feed_status() {
@@ -220,12 +221,12 @@ void Gateway::report_feed_status() {
   if (down == feed_down_) return;
   feed_down_ = down;
   if (down) {
-    log_event("revocation_feed", {{"state", "down"},
-                                  {"error", status.last_error},
-                                  {"serials_kept", status.loaded},
-                                  {"detail", "enforcing the last known revocation set"}});
+    obs::log_event("revocation_feed", {{"state", "down"},
+                                       {"error", status.last_error},
+                                       {"serials_kept", status.loaded},
+                                       {"detail", "enforcing the last known revocation set"}});
   } else {
-    log_event("revocation_feed", {{"state", "up"}, {"serials_loaded", status.loaded}});
+    obs::log_event("revocation_feed", {{"state", "up"}, {"serials_loaded", status.loaded}});
   }
 }
 
@@ -278,8 +279,9 @@ Status Gateway::run() {
                                 [this] { return ready_.load(std::memory_order_relaxed); }});
     TETHER_ASSIGN_OR_RETURN(
         uint16_t port, admin_->listen(running_config_.admin->address, running_config_.admin->port));
-    log_event("listening",
-              {{"listener", "admin"}, {"address", running_config_.admin->address}, {"port", port}});
+    obs::log_event(
+        "listening",
+        {{"listener", "admin"}, {"address", running_config_.admin->address}, {"port", port}});
   }
 
   poller_ = std::make_unique<RevocationPoller>(
@@ -292,7 +294,7 @@ Status Gateway::run() {
   stop_signals.async_wait([this](error_code ec, int signal) {
     if (ec) return;
     ready_ = false;
-    log_event("stopping", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+    obs::log_event("stopping", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
     control_.stop();
   });
   asio::signal_set hangup(control_, SIGHUP);
@@ -308,15 +310,15 @@ Status Gateway::run() {
 
   ready_ = true;
   RevocationStatus status = revocation_->status();
-  log_event("ready", {{"workers", workers_.size()},
-                      {"routes", running_config_.routes.size()},
-                      {"revoked_serials", status.loaded},
-                      {"config", config_path_}});
+  obs::log_event("ready", {{"workers", workers_.size()},
+                           {"routes", running_config_.routes.size()},
+                           {"revoked_serials", status.loaded},
+                           {"config", config_path_}});
   control_.run();
 
   for (auto& worker : workers_) worker->stop();
   poller_.reset();
-  log_event("stopped");
+  obs::log_event("stopped");
   return ok_status();
 }
 
@@ -327,7 +329,7 @@ void raise_open_file_limit() {
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
   limit.rlim_cur = limit.rlim_max;
   if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    log_event("warning", {{"detail", "cannot raise the open file limit"}});
+    obs::log_event("warning", {{"detail", "cannot raise the open file limit"}});
   }
 }
 

@@ -9,15 +9,15 @@
 #include "gateway/body_stream.h"
 #include "gateway/connection.h"
 #include "gateway/forward_headers.h"
-#include "gateway/http_wire.h"
-#include "gateway/log_sink.h"
 #include "gateway/relay.h"
 #include "gateway/request_decision.h"
 #include "gateway/request_framing.h"
-#include "gateway/socket_deadline.h"
 #include "gateway/upstream.h"
 #include "gateway/worker.h"
+#include "net/http_wire.h"
+#include "net/socket_deadline.h"
 #include "obs/access_log.h"
+#include "obs/log_sink.h"
 
 namespace tether::gateway {
 
@@ -69,7 +69,7 @@ asio::awaitable<error_code> answer(ClientConnection& c, int status, std::string 
   x.log.bytes_out = res.body().size();
   x.keep_alive = keep_alive;
   c.stream.expires_after(seconds(c.snapshot->config.limits.idle_timeout_s));
-  co_return co_await write_message(c.stream, response_head(res), res.body());
+  co_return co_await net::write_message(c.stream, net::response_head(res), res.body());
 }
 
 std::string error_body(std::string_view error, std::string_view reason) {
@@ -209,9 +209,9 @@ class UpstreamExchange {
   // The head (with what of the body fitted beside it), then the rest of the body.
   asio::awaitable<error_code> send_request(const std::string& head) {
     tcp::socket& socket = upstream->stream.socket();
-    SocketDeadline& deadline = upstream->deadline;
+    net::SocketDeadline& deadline = upstream->deadline;
     deadline.expires_after(seconds(limits_.upstream_timeout_s));
-    error_code ec = co_await write_all(socket, head);
+    error_code ec = co_await net::write_all(socket, head);
     if (ec) co_return ec;
     bool coalesced = piece.filled().size() <= kCoalesce;
     bool done = req_.is_done();
@@ -243,7 +243,8 @@ class UpstreamExchange {
       res->body_limit(boost::none);
       if (req_.get().method() == http::verb::head) res->skip(true);
       upstream->deadline.expires_after(seconds(limits_.upstream_timeout_s));
-      error_code ec = co_await read_message(socket, upstream_buffer, *res, /*header_only=*/true);
+      error_code ec =
+          co_await net::read_message(socket, upstream_buffer, *res, /*header_only=*/true);
       if (ec || !interim(*res)) co_return ec;
       res.emplace();
     }
@@ -291,7 +292,7 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   }
 
   UpstreamExchange up(worker, c, route, parser, request_framing, client_buffer, x);
-  std::optional<UpstreamFailure> failed = co_await up.run(request_head(req.base()));
+  std::optional<UpstreamFailure> failed = co_await up.run(net::request_head(req.base()));
   if (up.client_failed) {
     if (up.upstream) up.upstream->stream.close();
     if (up.client_ec == http::error::body_limit) {
@@ -345,7 +346,7 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   // The body, piece by piece: the next piece is read from the upstream only once the client
   // took the previous one.
   tcp::socket& socket = up.upstream->stream.socket();
-  std::string out = response_head(head.base());
+  std::string out = net::response_head(head.base());
   bool done = res.is_done() || no_body;
   error_code upstream_ec;
   if (!done) {
@@ -358,7 +359,7 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   append_framed(out, framing, first, done && !upstream_ec);
   x.log.bytes_out += first.size();
   c.stream.expires_after(seconds(limits.idle_timeout_s));
-  error_code client_write_ec = co_await write_all(c.stream, out);
+  error_code client_write_ec = co_await net::write_all(c.stream, out);
   while (!done && !upstream_ec && !client_write_ec) {
     up.upstream->deadline.expires_after(seconds(limits.upstream_timeout_s));
     upstream_ec = up.upstream->deadline.translate(
@@ -410,7 +411,7 @@ asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const
   parser.body_limit(limits.max_body_bytes);
   if (!ec) {
     upstream.expires_after(seconds(limits.upstream_timeout_s));
-    ec = co_await write_all(upstream, request_head(req.base()));
+    ec = co_await net::write_all(upstream, net::request_head(req.base()));
   }
   if (!ec) co_await http::async_read_header(upstream, upstream_buffer, parser, ec_token(ec));
   if (!ec && parser.get().result() != http::status::switching_protocols && !parser.is_done()) {
@@ -454,9 +455,9 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c, Reques
   const LimitsConfig& limits = snapshot.config.limits;
   auto& head = parser.get();
   x.log.method = std::string(head.method_string());
-  RequestHead request_head{head.target(), head[http::field::host], head.count(http::field::host),
-                           c.sni, c.port};
-  RequestDecision decision = decide_request(snapshot.routes, request_head, c.identity);
+  RequestHead received{head.target(), head[http::field::host], head.count(http::field::host), c.sni,
+                       c.port};
+  RequestDecision decision = decide_request(snapshot.routes, received, c.identity);
   x.route = decision.route;
   // The log names the path as routed; a target refused before parsing is logged as received.
   x.log.path = decision.target.path.empty() ? std::string(head.target()) : decision.target.path;
@@ -482,7 +483,7 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c, Reques
     parser.eager(true);
     if (beast::iequals(head[http::field::expect], "100-continue")) {
       c.stream.expires_after(seconds(limits.idle_timeout_s));
-      if (co_await write_all(c.stream, "HTTP/1.1 100 Continue\r\n\r\n")) {
+      if (co_await net::write_all(c.stream, "HTTP/1.1 100 Continue\r\n\r\n")) {
         x.log.status = 400;
         x.log.detail = "the client went away before sending its body";
         co_return;
@@ -518,10 +519,10 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
     parser.eager(false);
     parser.header_limit(limits.max_header_bytes);
     parser.body_limit(limits.max_body_bytes);
-    ec = co_await read_message(c.stream, buffer, parser, /*header_only=*/true);
+    ec = co_await net::read_message(c.stream, buffer, parser, /*header_only=*/true);
 
     Exchange x;
-    x.log.time_ms = unix_millis();
+    x.log.time_ms = obs::unix_millis();
     x.log.peer = c.peer;
     x.log.identity = c.identity_name;
     auto started = Clock::now();
@@ -536,7 +537,7 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
       x.log.status = 408;
       x.log.detail = "request headers incomplete after limits.header_timeout (" +
                      std::to_string(limits.header_timeout_s) + "s)";
-      write_log_line(obs::request_log_line(x.log));
+      obs::write_log_line(obs::request_log_line(x.log));
       co_return;
     }
     if (ec == http::error::body_limit) {
@@ -568,7 +569,7 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
       c.snapshot->metrics_for(*x.route).request(x.log.status, x.log.duration_ms / 1000);
     }
     if (x.route != nullptr) x.log.route = x.route->name;
-    write_log_line(obs::request_log_line(x.log));
+    obs::write_log_line(obs::request_log_line(x.log));
     if (!x.keep_alive) co_return;
   }
 }

@@ -1,28 +1,16 @@
-// The Boost.Asio / Beast types the gateway's networking code shares.
+// The networking names the gateway's code uses unqualified: Boost.Asio / Beast and the
+// completion-token helpers of net/asio.h.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <chrono>
+#include "net/asio.h"
 
 namespace tether::gateway {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-using tcp = asio::ip::tcp;
-using error_code = boost::system::error_code;
-
-// Completion token for coroutine calls whose errors are answered, not thrown:
-//   co_await op(..., ec_token(ec));
-inline auto ec_token(error_code& ec) {
-  return asio::redirect_error(asio::use_awaitable, ec);
-}
-
-inline std::chrono::seconds seconds(int64_t s) {
-  return std::chrono::seconds(s);
-}
+using net::ec_token;
+using net::error_code;
+using net::seconds;
+using net::tcp;
 
 }  // namespace tether::gateway

@@ -36,10 +36,10 @@ Result<Rule> parse_rule(std::string_view text, std::string_view setting) {
     if (slash == std::string_view::npos) return bad("has no '/' between tenant and connector id");
     std::string_view tenant = rest.substr(0, slash);
     std::string_view id = rest.substr(slash + 1);
-    if (auto s = pki::validate_id(tenant, "tenant id"); !s)
+    if (auto s = verify::validate_id(tenant, "tenant id"); !s)
       return id_error(setting, text, s.error());
     if (id != Rule::kAnyConnector) {
-      if (auto s = pki::validate_id(id, "connector id"); !s) {
+      if (auto s = verify::validate_id(id, "connector id"); !s) {
         return id_error(setting, text, s.error());
       }
     }
@@ -62,14 +62,14 @@ Result<Rule> parse_rule(std::string_view text, std::string_view setting) {
   } else {
     return bad("has an unknown kind '" + std::string(kind) + "'");
   }
-  if (auto s = pki::validate_id(rest, what); !s) return id_error(setting, text, s.error());
+  if (auto s = verify::validate_id(rest, what); !s) return id_error(setting, text, s.error());
   rule.kind = k;
   (k == Rule::Kind::tenant ? rule.tenant : rule.name) = std::string(rest);
   return rule;
 }
 
-bool allows(const Rule& rule, const pki::Identity& identity) {
-  using pki::IdentityKind;
+bool allows(const Rule& rule, const verify::Identity& identity) {
+  using verify::IdentityKind;
   switch (rule.kind) {
     case Rule::Kind::connector:
       if (identity.kind != IdentityKind::connector) return false;
@@ -85,7 +85,7 @@ bool allows(const Rule& rule, const pki::Identity& identity) {
   return false;
 }
 
-Decision authorize(const Route& route, const pki::Identity& identity) {
+Decision authorize(const Route& route, const verify::Identity& identity) {
   for (const Rule& rule : route.allow) {
     if (!allows(rule, identity)) continue;
     return Decision{true, rule.text,

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "common/error.h"
-#include "pki/identity.h"
+#include "verify/identity.h"
 
 namespace tether::gateway {
 
@@ -31,10 +31,10 @@ struct Rule {
 };
 
 // Parses one allow rule. `setting` names it in errors (e.g. "route[2].allow[0]"); the message
-// quotes the value and lists the accepted forms. Ids are checked with pki::validate_id.
+// quotes the value and lists the accepted forms. Ids are checked with verify::validate_id.
 Result<Rule> parse_rule(std::string_view text, std::string_view setting);
 
-bool allows(const Rule& rule, const pki::Identity& identity);
+bool allows(const Rule& rule, const verify::Identity& identity);
 
 struct Decision {
   bool allowed = false;
@@ -43,6 +43,6 @@ struct Decision {
 };
 
 // First rule of the route that allows the identity; deny when none does (default deny).
-Decision authorize(const Route& route, const pki::Identity& identity);
+Decision authorize(const Route& route, const verify::Identity& identity);
 
 }  // namespace tether::gateway

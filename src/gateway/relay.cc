@@ -6,11 +6,11 @@
 #include <boost/asio/write.hpp>
 
 #include "gateway/connection.h"
-#include "gateway/log_sink.h"
 #include "gateway/policy.h"
 #include "gateway/upstream.h"
 #include "gateway/worker.h"
 #include "obs/access_log.h"
+#include "obs/log_sink.h"
 
 namespace tether::gateway {
 
@@ -19,7 +19,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct RelayState {
-  TlsStream& client;
+  net::TlsStream& client;
   beast::tcp_stream& upstream;
   asio::steady_timer watchdog;
   Clock::time_point last_activity = Clock::now();
@@ -67,7 +67,7 @@ asio::awaitable<void> watch_idle(RelayState& state, std::chrono::seconds idle) {
 
 }  // namespace
 
-asio::awaitable<RelayBytes> relay(TlsStream& client, beast::tcp_stream& upstream,
+asio::awaitable<RelayBytes> relay(net::TlsStream& client, beast::tcp_stream& upstream,
                                   beast::flat_buffer& client_pending,
                                   beast::flat_buffer& upstream_pending, std::chrono::seconds idle) {
   using namespace asio::experimental::awaitable_operators;
@@ -87,7 +87,7 @@ asio::awaitable<void> serve_tcp(Worker& worker, ClientConnection& client, const 
   const Snapshot& snapshot = *client.snapshot;
   auto started = Clock::now();
   obs::RequestLogEntry entry;
-  entry.time_ms = unix_millis();
+  entry.time_ms = obs::unix_millis();
   entry.peer = client.peer;
   entry.identity = client.identity_name;
   entry.route = route.name;
@@ -117,7 +117,7 @@ asio::awaitable<void> serve_tcp(Worker& worker, ClientConnection& client, const 
   }
   entry.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   snapshot.metrics_for(route).request(entry.status, entry.duration_ms / 1000);
-  write_log_line(obs::request_log_line(entry));
+  obs::write_log_line(obs::request_log_line(entry));
 }
 
 }  // namespace tether::gateway

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "gateway/net.h"
-#include "gateway/tls_stream.h"
+#include "net/tls_stream.h"
 
 namespace tether::gateway {
 
@@ -22,7 +22,7 @@ struct RelayBytes {
 // Copies bytes both ways until either side closes or errs, or nothing moved either way for
 // `idle`; then shuts both down. Bytes already read into `client_pending` / `upstream_pending`
 // are sent first.
-asio::awaitable<RelayBytes> relay(TlsStream& client, beast::tcp_stream& upstream,
+asio::awaitable<RelayBytes> relay(net::TlsStream& client, beast::tcp_stream& upstream,
                                   beast::flat_buffer& client_pending,
                                   beast::flat_buffer& upstream_pending, std::chrono::seconds idle);
 

@@ -22,7 +22,7 @@ RequestDecision refuse(int status, std::string error, std::string reason,
 }  // namespace
 
 RequestDecision decide_request(const RouteTable& routes, const RequestHead& head,
-                               const pki::Identity& identity) {
+                               const verify::Identity& identity) {
   auto target = parse_request_target(head.target);
   if (!target) return refuse(400, "bad_request", target.error().message);
   if (head.host_count != 1 || head.host.empty()) {

@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "gateway/route.h"
-#include "pki/identity.h"
+#include "verify/identity.h"
 
 namespace tether::gateway {
 
@@ -44,7 +44,7 @@ struct RequestDecision {
 };
 
 RequestDecision decide_request(const RouteTable& routes, const RequestHead& head,
-                               const pki::Identity& identity);
+                               const verify::Identity& identity);
 
 // The JSON body of a refusal: {"error", "reason", "route"?, "rule"?}.
 std::string refusal_body(const RequestDecision& decision);

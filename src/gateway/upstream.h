@@ -12,7 +12,7 @@
 
 #include "gateway/net.h"
 #include "gateway/route.h"
-#include "gateway/socket_deadline.h"
+#include "net/socket_deadline.h"
 
 namespace tether::gateway {
 
@@ -30,7 +30,7 @@ std::string upstream_key(const Route& route);
 struct UpstreamConnection {
   explicit UpstreamConnection(asio::io_context& io) : stream(io), deadline(stream.socket()) {}
   beast::tcp_stream stream;  // connects with beast's timeout; exchanges use stream.socket()
-  SocketDeadline deadline;
+  net::SocketDeadline deadline;
 };
 using UpstreamConnectionPtr = std::unique_ptr<UpstreamConnection>;
 

@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "gateway/connection.h"
-#include "gateway/log_sink.h"
+#include "obs/log_sink.h"
 
 namespace tether::gateway {
 
@@ -54,7 +54,7 @@ void Worker::start() {
                  asio::detached);
   asio::co_spawn(io_, every(kPoolSweepInterval, [this] { pool_.sweep(); }), asio::detached);
   thread_ = std::thread([this] {
-    LogBuffer buffer;
+    obs::LogBuffer buffer;
     log_buffer_ = &buffer;
     io_.run();
     log_buffer_ = nullptr;
@@ -90,10 +90,10 @@ void Worker::post_close_serials(std::vector<std::string> serials) {
     if (closed == 0) return;
     boost::json::array list;
     for (const auto& s : serials) list.emplace_back(s);
-    log_event("connections_closed", {{"reason", "revoked"},
-                                     {"count", closed},
-                                     {"serials", std::move(list)},
-                                     {"worker", index_}});
+    obs::log_event("connections_closed", {{"reason", "revoked"},
+                                          {"count", closed},
+                                          {"serials", std::move(list)},
+                                          {"worker", index_}});
   });
 }
 
@@ -104,7 +104,7 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, uint16_t port
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // EMFILE and friends: say so, and back off briefly instead of spinning.
-      log_event("accept_failed", {{"port", port}, {"error", ec.message()}});
+      obs::log_event("accept_failed", {{"port", port}, {"error", ec.message()}});
       asio::steady_timer pause(io_, std::chrono::milliseconds(50));
       co_await pause.async_wait(ec_token(ec));
       continue;

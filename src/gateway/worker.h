@@ -17,10 +17,10 @@
 #include "common/error.h"
 #include "gateway/client_origin.h"
 #include "gateway/live_connections.h"
-#include "gateway/log_sink.h"
 #include "gateway/net.h"
 #include "gateway/snapshot.h"
 #include "gateway/upstream.h"
+#include "obs/log_sink.h"
 #include "obs/metrics.h"
 #include "tls/handshake_verify.h"
 #include "x509/handles.h"
@@ -87,7 +87,7 @@ class Worker {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::vector<uint16_t> ports_;
   std::thread thread_;
-  LogBuffer* log_buffer_ = nullptr;  // the worker thread's, while it runs
+  obs::LogBuffer* log_buffer_ = nullptr;  // the worker thread's, while it runs
 
   std::shared_ptr<const Snapshot> snapshot_;
   LiveConnections live_;

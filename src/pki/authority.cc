@@ -14,8 +14,9 @@ Authority::Authority(x509::X509Ptr root, x509::X509Ptr issuing, x509::PkeyPtr is
       issuing_key_(std::move(issuing_key)),
       trust_domain_(std::move(trust_domain)) {}
 
-Result<IssuedCertificate> Authority::issue(const Identity& identity, x509::SubjectKey subject_key,
-                                           int days, int64_t now) const {
+Result<IssuedCertificate> Authority::issue(const verify::Identity& identity,
+                                           x509::SubjectKey subject_key, int days,
+                                           int64_t now) const {
   TETHER_TRY(validate_days(days));
   TETHER_ASSIGN_OR_RETURN(x509::KeyType key_type, x509::classify_key(subject_key.key));
   bool rsa = key_type == x509::KeyType::rsa2048 || key_type == x509::KeyType::rsa3072 ||
@@ -43,7 +44,7 @@ Result<IssuedCertificate> Authority::issue(const Identity& identity, x509::Subje
   return issued;
 }
 
-Result<x509::PkeyPtr> Authority::check_csr(X509_REQ* csr, const Identity& identity) const {
+Result<x509::PkeyPtr> Authority::check_csr(X509_REQ* csr, const verify::Identity& identity) const {
   EVP_PKEY* key = X509_REQ_get0_pubkey(csr);
   if (key == nullptr) {
     return x509::openssl_error(Errc::bad_csr_signature, "CSR has no usable public key");

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "pki/identity.h"
 #include "pki/profile.h"
+#include "verify/identity.h"
 #include "x509/build.h"
 #include "x509/handles.h"
 
@@ -31,12 +31,12 @@ class Authority {
             std::string trust_domain);
 
   // Issues a client certificate for `identity` over `subject_key` (public half is enough).
-  Result<IssuedCertificate> issue(const Identity& identity, x509::SubjectKey subject_key, int days,
-                                  int64_t now) const;
+  Result<IssuedCertificate> issue(const verify::Identity& identity, x509::SubjectKey subject_key,
+                                  int days, int64_t now) const;
 
   // Checks a CSR before issuing for it: its signature verifies (proof of possession), its key is
   // one we accept, and it does not claim an identity other than `identity`. Returns its key.
-  Result<x509::PkeyPtr> check_csr(X509_REQ* csr, const Identity& identity) const;
+  Result<x509::PkeyPtr> check_csr(X509_REQ* csr, const verify::Identity& identity) const;
 
   Result<x509::X509CrlPtr> sign_crl(const x509::CrlSpec& spec) const;
 

@@ -43,7 +43,7 @@ Result<CaCertificates> init_ca(const std::string& data_dir, const CaInitOptions&
                                            "': refusing to overwrite it; use another --data "
                                            "directory or remove the old CA deliberately");
   }
-  TETHER_TRY(validate_trust_domain(options.trust_domain));
+  TETHER_TRY(verify::validate_trust_domain(options.trust_domain));
 
   TETHER_ASSIGN_OR_RETURN(auto root_key, x509::generate_key(options.key_type));
   TETHER_ASSIGN_OR_RETURN(auto issuing_key, x509::generate_key(options.key_type));

@@ -3,11 +3,11 @@
 #include <boost/json.hpp>
 #include <set>
 
-#include "pki/identity.h"
-#include "pki/revocation_reason.h"
+#include "verify/identity.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
 #include "x509/pem.h"
+#include "x509/revocation_reason.h"
 
 namespace tether::pki {
 
@@ -17,14 +17,14 @@ namespace {
 // uniqueness, so on a clash we simply draw again a few times.
 constexpr int kSerialAttempts = 4;
 
-store::AuditEvent audit(const Context& ctx, std::string action, const Identity& identity,
+store::AuditEvent audit(const Context& ctx, std::string action, const verify::Identity& identity,
                         std::string serial, std::string detail) {
   return store::AuditEvent{ctx.now,           ctx.actor,
                            std::move(action), identity.common_name(),
                            std::move(serial), std::move(detail)};
 }
 
-store::CertificateRecord record_for(const IssueRequest& request, const Identity& identity,
+store::CertificateRecord record_for(const IssueRequest& request, const verify::Identity& identity,
                                     const IssuedCertificate& issued, const Context& ctx) {
   store::CertificateRecord rec;
   rec.serial = issued.serial;
@@ -52,8 +52,8 @@ std::string issue_detail(const IssuedCertificate& issued, bool csr_mode) {
 }
 
 Status validate_request(store::Store& store, const IssueRequest& request) {
-  TETHER_TRY(validate_id(request.tenant, "tenant id"));
-  TETHER_TRY(validate_id(request.connector, "connector id"));
+  TETHER_TRY(verify::validate_id(request.tenant, "tenant id"));
+  TETHER_TRY(verify::validate_id(request.connector, "connector id"));
   TETHER_TRY(validate_days(request.profile.days));
   TETHER_ASSIGN_OR_RETURN(bool tenant_known, store.tenant_exists(request.tenant));
   if (!tenant_known) {
@@ -76,7 +76,7 @@ struct SubjectMaterial {
   }
 };
 
-Result<SubjectMaterial> prepare_key(const Authority& authority, const Identity& identity,
+Result<SubjectMaterial> prepare_key(const Authority& authority, const verify::Identity& identity,
                                     const IssueRequest& request) {
   SubjectMaterial material;
   if (request.csr) {
@@ -93,7 +93,7 @@ Result<SubjectMaterial> prepare_key(const Authority& authority, const Identity& 
 template <class Record>
 Result<IssuedBundle> issue_and_record(const Authority& authority, const Context& ctx,
                                       const IssueRequest& request, Record&& record) {
-  Identity identity = Identity::connector(request.tenant, request.connector);
+  verify::Identity identity = verify::Identity::connector(request.tenant, request.connector);
   TETHER_ASSIGN_OR_RETURN(SubjectMaterial material, prepare_key(authority, identity, request));
   IssuedBundle bundle;
   for (int attempt = 1;; ++attempt) {
@@ -113,7 +113,7 @@ Result<IssuedBundle> issue_and_record(const Authority& authority, const Context&
 
 Status create_tenant(store::Store& store, const Context& ctx, const std::string& id,
                      const std::string& name) {
-  TETHER_TRY(validate_id(id, "tenant id"));
+  TETHER_TRY(verify::validate_id(id, "tenant id"));
   if (name.size() > 200) {
     return make_error(Errc::invalid_argument, "tenant name is " + std::to_string(name.size()) +
                                                   " characters long: the limit is 200");
@@ -137,13 +137,14 @@ Result<IssuedBundle> create_connector(store::Store& store, const Authority& auth
                       "connector '" + request.connector + "' already exists in tenant '" +
                           request.tenant + "': use 'tether connector renew' for a new certificate");
   }
-  return issue_and_record(
-      authority, ctx, request, [&](const Identity& identity, const IssuedCertificate& issued) {
-        return store.create_connector({request.tenant, request.connector, ctx.now},
-                                      record_for(request, identity, issued, ctx),
-                                      audit(ctx, "connector.create", identity, issued.serial,
-                                            issue_detail(issued, request.csr.has_value())));
-      });
+  return issue_and_record(authority, ctx, request,
+                          [&](const verify::Identity& identity, const IssuedCertificate& issued) {
+                            return store.create_connector(
+                                {request.tenant, request.connector, ctx.now},
+                                record_for(request, identity, issued, ctx),
+                                audit(ctx, "connector.create", identity, issued.serial,
+                                      issue_detail(issued, request.csr.has_value())));
+                          });
 }
 
 Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const Authority& authority,
@@ -157,7 +158,7 @@ Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const A
       return make_error(Errc::already_exists, "connector '" + request.connector + "' of tenant '" +
                                                   request.tenant + "' appears twice in the batch");
     }
-    Identity identity = Identity::connector(request.tenant, request.connector);
+    verify::Identity identity = verify::Identity::connector(request.tenant, request.connector);
     TETHER_ASSIGN_OR_RETURN(auto material, prepare_key(authority, identity, request));
     materials.push_back(std::move(material));
   }
@@ -166,7 +167,7 @@ Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const A
     std::vector<store::NewConnector> batch;
     for (size_t i = 0; i < requests.size(); ++i) {
       const IssueRequest& request = requests[i];
-      Identity identity = Identity::connector(request.tenant, request.connector);
+      verify::Identity identity = verify::Identity::connector(request.tenant, request.connector);
       IssuedBundle bundle;
       TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(identity, materials[i].subject(),
                                                                   request.profile.days, ctx.now));
@@ -198,12 +199,13 @@ Result<IssuedBundle> renew_connector(store::Store& store, const Authority& autho
                                            "' does not exist in tenant '" + request.tenant +
                                            "': create it with 'tether connector create'");
   }
-  return issue_and_record(
-      authority, ctx, request, [&](const Identity& identity, const IssuedCertificate& issued) {
-        return store.add_certificate(record_for(request, identity, issued, ctx),
-                                     audit(ctx, "connector.renew", identity, issued.serial,
-                                           issue_detail(issued, request.csr.has_value())));
-      });
+  return issue_and_record(authority, ctx, request,
+                          [&](const verify::Identity& identity, const IssuedCertificate& issued) {
+                            return store.add_certificate(
+                                record_for(request, identity, issued, ctx),
+                                audit(ctx, "connector.renew", identity, issued.serial,
+                                      issue_detail(issued, request.csr.has_value())));
+                          });
 }
 
 Result<std::vector<std::string>> revoke_connector(store::Store& store, const Context& ctx,
@@ -211,8 +213,8 @@ Result<std::vector<std::string>> revoke_connector(store::Store& store, const Con
                                                   const std::string& connector,
                                                   const std::optional<std::string>& serial,
                                                   int reason) {
-  TETHER_TRY(validate_id(tenant, "tenant id"));
-  TETHER_TRY(validate_id(connector, "connector id"));
+  TETHER_TRY(verify::validate_id(tenant, "tenant id"));
+  TETHER_TRY(verify::validate_id(connector, "connector id"));
   std::optional<std::string> normalized;
   if (serial) {
     TETHER_ASSIGN_OR_RETURN(normalized, normalize_serial(*serial));
@@ -222,10 +224,11 @@ Result<std::vector<std::string>> revoke_connector(store::Store& store, const Con
     return make_error(Errc::not_found,
                       "connector '" + connector + "' does not exist in tenant '" + tenant + "'");
   }
-  Identity identity = Identity::connector(tenant, connector);
-  store::AuditEvent event = audit(ctx, "certificate.revoke", identity, "",
-                                  boost::json::serialize(boost::json::object{
-                                      {"reason", std::string(revocation_reason_name(reason))}}));
+  verify::Identity identity = verify::Identity::connector(tenant, connector);
+  store::AuditEvent event = audit(
+      ctx, "certificate.revoke", identity, "",
+      boost::json::serialize(
+          boost::json::object{{"reason", std::string(x509::revocation_reason_name(reason))}}));
   return store.revoke(tenant, connector, normalized, reason, ctx.now, event);
 }
 

@@ -24,8 +24,9 @@ x509::CertificateSpec issuing_spec(int64_t now) {
   return spec;
 }
 
-x509::CertificateSpec client_leaf_spec(const Identity& identity, std::string_view trust_domain,
-                                       int64_t now, int days, bool rsa_key) {
+x509::CertificateSpec client_leaf_spec(const verify::Identity& identity,
+                                       std::string_view trust_domain, int64_t now, int days,
+                                       bool rsa_key) {
   x509::CertificateSpec spec;
   spec.subject = {{"CN", identity.common_name()}};
   spec.uri_sans = {identity.spiffe_uri(trust_domain)};

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "pki/identity.h"
+#include "verify/identity.h"
 #include "x509/build.h"
 #include "x509/key.h"
 
@@ -37,8 +37,9 @@ x509::CertificateSpec issuing_spec(int64_t now);
 // Connector / service / admin client certificates: EKU clientAuth only, CN and URI SAN from the
 // identity (never from a CSR).
 // keyEncipherment only for RSA keys (RFC 5480 3: not for ECDSA).
-x509::CertificateSpec client_leaf_spec(const Identity& identity, std::string_view trust_domain,
-                                       int64_t now, int days, bool rsa_key);
+x509::CertificateSpec client_leaf_spec(const verify::Identity& identity,
+                                       std::string_view trust_domain, int64_t now, int days,
+                                       bool rsa_key);
 
 Status validate_days(int days);
 

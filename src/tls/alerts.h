@@ -40,7 +40,7 @@ inline std::string_view alert_name(HandshakeReason r) {
   return alert_info(r).alert;
 }
 
-// The reason for a chain-verification failure that pki::reason_for_verify_error reported.
+// The reason for a chain-verification failure that verify::reason_for_verify_error reported.
 HandshakeReason reason_from_errc(Errc code);
 
 // The alert name for an AlertDescription number as sent on the wire ("unknown" if not listed).

@@ -5,8 +5,8 @@
 
 #include <optional>
 
-#include "pki/strict_checks.h"
-#include "pki/verify.h"
+#include "verify/strict_checks.h"
+#include "verify/verify.h"
 #include "x509/inspect.h"
 #include "x509/openssl_error.h"
 
@@ -52,7 +52,7 @@ void reject(HandshakeOutcome& out, HandshakeReason reason, std::string detail) {
 int check_leaf(X509* leaf, const VerifyPolicy& policy, HandshakeOutcome& out) {
   out.serial_hex = x509::serial_hex(leaf);
   out.fingerprint_sha256 = x509::fingerprint_sha256(leaf);
-  auto identity = pki::identity_from_certificate(leaf, policy.trust_domain);
+  auto identity = verify::identity_from_certificate(leaf, policy.trust_domain);
   if (!identity.ok()) {
     reject(out, HandshakeReason::bad_certificate, identity.error().message);
     // X509_V_ERR_APPLICATION_VERIFICATION would become handshake_failure in OpenSSL 3's
@@ -73,13 +73,13 @@ int check_leaf(X509* leaf, const VerifyPolicy& policy, HandshakeOutcome& out) {
 }
 
 // tether's checks on top of OpenSSL's, the same ones `tether cert verify` makes
-// (pki/strict_checks.h), on the path OpenSSL accepted. Returns X509_V_OK or the X509_V_ERR_*
+// (verify/strict_checks.h), on the path OpenSSL accepted. Returns X509_V_OK or the X509_V_ERR_*
 // whose alert the client should get.
 int check_path(X509_STORE_CTX* store_ctx, HandshakeOutcome& out) {
   std::vector<X509*> chain = x509::stack_certificates(X509_STORE_CTX_get0_chain(store_ctx));
-  pki::VerifyOptions client;
-  client.purpose = pki::Purpose::client;
-  auto checked = pki::check_chain(chain, client);
+  verify::VerifyOptions client;
+  client.purpose = verify::Purpose::client;
+  auto checked = verify::check_chain(chain, client);
   if (checked) return X509_V_OK;
   if (!chain.empty()) out.serial_hex = x509::serial_hex(chain.front());
   reject(out, reason_from_errc(checked.error().code), checked.error().message);
@@ -119,7 +119,7 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
     int depth = X509_STORE_CTX_get_error_depth(store_ctx);
     X509* at_fault = X509_STORE_CTX_get_current_cert(store_ctx);
     if (leaf != nullptr) out.serial_hex = x509::serial_hex(leaf);
-    reject(out, reason_from_errc(pki::reason_for_verify_error(err)),
+    reject(out, reason_from_errc(verify::reason_for_verify_error(err)),
            x509::describe_at_depth(at_fault, static_cast<size_t>(depth)) + ": " +
                X509_verify_cert_error_string(err));
     return 0;

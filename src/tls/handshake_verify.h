@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pki/identity.h"
 #include "tls/alerts.h"
+#include "verify/identity.h"
 #include "x509/handles.h"
 
 namespace tether::tls {
@@ -43,7 +43,7 @@ struct HandshakeOutcome {
   bool decided = false;  // set once the certificate was judged (or the failure classified)
   std::string detail;    // what was wrong: the certificate at fault, or OpenSSL's errors
   // Set when the client's certificate passed every check.
-  std::optional<pki::Identity> identity;
+  std::optional<verify::Identity> identity;
   std::string serial_hex;          // leaf serial, also when it was rejected after chain checks
   std::string fingerprint_sha256;  // leaf SHA-256, lowercase hex
   int alert_sent = -1;             // AlertDescription we sent (RFC 8446 6), -1 if none

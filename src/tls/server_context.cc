@@ -190,7 +190,7 @@ Status set_session_id_context(SSL_CTX* ctx, const ServerConfig& config,
 }  // namespace
 
 Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerConfig& config) {
-  TETHER_TRY(pki::validate_trust_domain(config.trust_domain));
+  TETHER_TRY(verify::validate_trust_domain(config.trust_domain));
   x509::SslCtxPtr ctx(SSL_CTX_new_ex(config.library, nullptr, TLS_server_method()));
   if (!ctx) return x509::openssl_error(Errc::crypto_error, "cannot create a TLS context");
   SSL_CTX* c = ctx.get();

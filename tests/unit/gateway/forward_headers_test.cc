@@ -13,7 +13,7 @@ std::vector<std::string> values(const http::fields& f, std::string_view name) {
   return out;
 }
 
-const pki::Identity acme = pki::Identity::connector("acme", "edge-1");
+const verify::Identity acme = verify::Identity::connector("acme", "edge-1");
 
 TEST(RewriteRequestFields, SpoofedIdentityHeadersAreReplacedByTheGatewaysOwn) {
   http::fields f;
@@ -34,7 +34,7 @@ TEST(RewriteRequestFields, SpoofedIdentityHeadersAreReplacedByTheGatewaysOwn) {
 TEST(RewriteRequestFields, ServicesGetNoTenantHeader) {
   http::fields f;
   f.insert("X-Tether-Tenant", "acme");
-  pki::Identity service{pki::IdentityKind::service, "", "billing"};
+  verify::Identity service{verify::IdentityKind::service, "", "billing"};
   rewrite_request_fields(f, {service, "service/billing", "ab", "10.0.0.1", "acme.test"}, false);
   EXPECT_TRUE(values(f, "X-Tether-Tenant").empty());
   EXPECT_EQ(values(f, "X-Tether-Identity"), std::vector<std::string>{"service/billing"});

@@ -7,8 +7,8 @@
 namespace tether::gateway {
 namespace {
 
-using pki::Identity;
-using pki::IdentityKind;
+using verify::Identity;
+using verify::IdentityKind;
 
 Rule rule(std::string_view text) {
   auto r = parse_rule(text, "allow[0]");

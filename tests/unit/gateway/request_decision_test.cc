@@ -23,7 +23,7 @@ const RouteTable& table() {
   return t;
 }
 
-const pki::Identity acme = pki::Identity::connector("acme", "edge-1");
+const verify::Identity acme = verify::Identity::connector("acme", "edge-1");
 
 TEST(DecideRequest, AllowedIdentityIsProxiedOnItsRoute) {
   RequestDecision d = decide_request(table(), {"/x", "acme.test", 1, "acme.test", 443}, acme);
