@@ -57,8 +57,7 @@ namespace {
 using namespace tether;
 using Clock = std::chrono::steady_clock;
 
-// handles.h has no SSL_SESSION handle yet; this is the only one the benchmark needs beyond it.
-using SessionPtr = std::unique_ptr<SSL_SESSION, x509::Free<&SSL_SESSION_free>>;
+using SessionPtr = x509::SslSessionPtr;
 
 constexpr size_t kMaxResponseHeader = 16384;
 constexpr size_t kMaxIdleThreads = 8;

@@ -8,6 +8,7 @@
 #include <set>
 #include <tuple>
 
+#include "common/dns_name.h"
 #include "common/duration.h"
 #include "common/quote.h"
 #include "verify/identity.h"
@@ -37,30 +38,9 @@ std::string join(std::string_view path, std::string_view key) {
   return path.empty() ? std::string(key) : std::string(path) + "." + std::string(key);
 }
 
-bool dns_label(std::string_view label) {
-  if (label.empty() || label.size() > 63) return false;
-  if (label.front() == '-' || label.back() == '-') return false;
-  for (char c : label) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return true;
-}
-
 // A lowercase DNS name of at least `min_labels` labels.
 bool dns_name(std::string_view name, size_t min_labels) {
-  if (name.empty() || name.size() > 253) return false;
-  size_t labels = 0;
-  size_t start = 0;
-  for (;;) {
-    size_t dot = name.find('.', start);
-    if (!dns_label(name.substr(start, dot == std::string_view::npos ? dot : dot - start))) {
-      return false;
-    }
-    ++labels;
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  return labels >= min_labels;
+  return is_ldh_name(name, LetterCase::lower_only) && label_count(name) >= min_labels;
 }
 
 // Every segment of a path prefix (which starts with '/') is non-empty and not "." or "..": requests

@@ -1,23 +1,16 @@
 #include "gateway/route.h"
 
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <tuple>
+
+#include "common/ascii.h"
 
 namespace tether::gateway {
 
+namespace beast = boost::beast;
+
 namespace {
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view drop_trailing_dot(std::string_view s) {
   if (!s.empty() && s.back() == '.') s.remove_suffix(1);
@@ -45,9 +38,7 @@ std::string_view protocol_name(Protocol p) {
 }
 
 std::string canonical_host(std::string_view host) {
-  std::string out(drop_trailing_dot(host));
-  for (char& c : out) c = lower(c);
-  return out;
+  return to_lower_ascii(drop_trailing_dot(host));
 }
 
 bool host_matches_pattern(std::string_view pattern, std::string_view host) {
@@ -58,9 +49,9 @@ bool host_matches_pattern(std::string_view pattern, std::string_view host) {
     if (host.size() <= suffix.size()) return false;
     std::string_view label = host.substr(0, host.size() - suffix.size());
     if (label.find('.') != std::string_view::npos) return false;
-    return iequals(host.substr(label.size()), suffix);
+    return beast::iequals(host.substr(label.size()), suffix);
   }
-  return iequals(pattern, host);
+  return beast::iequals(pattern, host);
 }
 
 bool path_has_prefix(std::string_view path, std::string_view prefix) {
@@ -71,7 +62,7 @@ bool path_has_prefix(std::string_view path, std::string_view prefix) {
 
 bool host_matches_sni(std::string_view host, std::string_view sni) {
   if (sni.empty()) return true;
-  return iequals(drop_trailing_dot(host), drop_trailing_dot(sni));
+  return beast::iequals(drop_trailing_dot(host), drop_trailing_dot(sni));
 }
 
 RouteTable::RouteTable(std::vector<Route> routes) : routes_(std::move(routes)) {

@@ -54,12 +54,4 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(
     obs::GatewayMetrics& metrics, const std::vector<OSSL_LIB_CTX*>& libraries,
     tls::SessionCache* sessions);
 
-// The listener ports a config asks for besides listener.port: those of routes with a port.
-std::vector<uint16_t> extra_listener_ports(const Config& config);
-
-// A reload may change certificates, trust, routes and limits; what needs sockets or threads
-// rebuilt (addresses, ports, workers, the store) needs a restart. Errc::invalid_argument names
-// the setting that changed.
-Status check_reloadable(const Config& running, const Config& next);
-
 }  // namespace tether::gateway

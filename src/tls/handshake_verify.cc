@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include <new>
 #include <optional>
 
 #include "verify/strict_checks.h"
@@ -14,30 +15,15 @@ namespace tether::tls {
 
 namespace {
 
-// ex_data free callbacks: OpenSSL calls them when the SSL / SSL_CTX goes away, so the outcome
-// and the policy live exactly as long as their owner.
-void delete_outcome(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-  delete static_cast<HandshakeOutcome*>(ptr);
-}
-void delete_policy(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-  delete static_cast<VerifyPolicy*>(ptr);
-}
+// The outcome lives on the SSL and the policy on the SSL_CTX: exactly as long as their owner.
+using OutcomeSlot = x509::SslExData<HandshakeOutcome>;
+using PolicySlot = x509::SslCtxExData<VerifyPolicy>;
 
-int outcome_index() {
-  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, &delete_outcome);
-  return index;
-}
-int policy_index() {
-  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, &delete_policy);
-  return index;
-}
-
-HandshakeOutcome& mutable_outcome(SSL* ssl) {
-  auto* outcome = static_cast<HandshakeOutcome*>(SSL_get_ex_data(ssl, outcome_index()));
-  if (outcome != nullptr) return *outcome;
-  outcome = new HandshakeOutcome();
-  SSL_set_ex_data(ssl, outcome_index(), outcome);
-  return *outcome;
+// Null only when OpenSSL cannot grow the SSL's ex_data (out of memory): the callbacks then
+// refuse, as they must not throw through OpenSSL's frames.
+HandshakeOutcome* mutable_outcome(SSL* ssl) {
+  if (HandshakeOutcome* outcome = OutcomeSlot::get(ssl)) return outcome;
+  return OutcomeSlot::set(ssl, HandshakeOutcome{});
 }
 
 void reject(HandshakeOutcome& out, HandshakeReason reason, std::string detail) {
@@ -95,7 +81,9 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
   const auto& policy = *static_cast<const VerifyPolicy*>(arg);
   auto* ssl = static_cast<SSL*>(
       X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  HandshakeOutcome& out = mutable_outcome(ssl);
+  HandshakeOutcome* outcome = mutable_outcome(ssl);
+  if (outcome == nullptr) return 0;
+  HandshakeOutcome& out = *outcome;
   X509* leaf = X509_STORE_CTX_get0_cert(store_ctx);
 
   // The configured intermediates join what the client sent, so a leaf sent alone still finds
@@ -137,8 +125,8 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
 void record_alert(const SSL* ssl, int where, int ret) {
   if ((where & SSL_CB_WRITE_ALERT) != SSL_CB_WRITE_ALERT) return;
   if ((ret >> 8) != SSL3_AL_FATAL) return;
-  HandshakeOutcome& out = mutable_outcome(const_cast<SSL*>(ssl));
-  if (out.alert_sent < 0) out.alert_sent = ret & 0xff;
+  HandshakeOutcome* out = mutable_outcome(const_cast<SSL*>(ssl));
+  if (out != nullptr && out->alert_sent < 0) out->alert_sent = ret & 0xff;
 }
 
 // The reason for one packed OpenSSL error, if it is an SSL-library one.
@@ -172,23 +160,24 @@ HandshakeReason classify_ssl_errors(unsigned long first_error) {
 }  // namespace
 
 void install_verify_hook(SSL_CTX* ctx, VerifyPolicy policy) {
-  auto* owned = new VerifyPolicy(std::move(policy));
-  SSL_CTX_set_ex_data(ctx, policy_index(), owned);
+  VerifyPolicy* owned = PolicySlot::set(ctx, std::move(policy));
+  if (owned == nullptr) throw std::bad_alloc();  // OpenSSL could not grow the ex_data array
   SSL_CTX_set_cert_verify_callback(ctx, &verify_certificate, owned);
   SSL_CTX_set_info_callback(ctx, &record_alert);
 }
 
 const HandshakeOutcome* handshake_outcome(const SSL* ssl) {
-  return static_cast<const HandshakeOutcome*>(SSL_get_ex_data(ssl, outcome_index()));
+  return OutcomeSlot::get(ssl);
 }
 
 const HandshakeOutcome& conclude_handshake(SSL* ssl, int rc, unsigned long first_error) {
-  HandshakeOutcome& out = mutable_outcome(ssl);
+  HandshakeOutcome* outcome = mutable_outcome(ssl);
+  if (outcome == nullptr) throw std::bad_alloc();
+  HandshakeOutcome& out = *outcome;
   if (rc == 1 && !out.decided) {
     // Resumed: the chain was verified when the session was made, but identity and revocation
     // are checked again - a revocation must take effect at once, not at session expiry.
-    const auto* policy =
-        static_cast<const VerifyPolicy*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), policy_index()));
+    const VerifyPolicy* policy = PolicySlot::get(SSL_get_SSL_CTX(ssl));
     X509* leaf = SSL_get0_peer_certificate(ssl);
     if (policy == nullptr || leaf == nullptr) {
       reject(out, HandshakeReason::certificate_required, "no verified client certificate");

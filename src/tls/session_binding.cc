@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "x509/handles.h"
 #include "x509/openssl_error.h"
 
 namespace tether::tls {
@@ -12,13 +13,10 @@ namespace {
 // The SNI as the ClientHello carried it, kept on the SSL by the ClientHello callback. OpenSSL
 // decrypts a TLS 1.3 ticket while it parses the ClientHello's extensions, before
 // SSL_get_servername reports the name, so the name has to be taken from the raw extension.
-void delete_name(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-  delete static_cast<std::string*>(ptr);
-}
-int name_index() {
-  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, &delete_name);
-  return index;
-}
+struct ClientHelloName {
+  std::string name;
+};
+using ClientHelloNameSlot = x509::SslExData<ClientHelloName>;
 
 int on_client_hello(SSL* ssl, int*, void*) {
   const unsigned char* data = nullptr;
@@ -28,8 +26,7 @@ int on_client_hello(SSL* ssl, int*, void*) {
     // A malformed extension is OpenSSL's to refuse; until then it binds as "no name".
     name = parse_server_name_extension(data, size).value_or("");
   }
-  delete static_cast<std::string*>(SSL_get_ex_data(ssl, name_index()));
-  SSL_set_ex_data(ssl, name_index(), new std::string(std::move(name)));
+  ClientHelloNameSlot::set(ssl, ClientHelloName{std::move(name)});
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
@@ -64,8 +61,8 @@ SSL_TICKET_RETURN on_decrypt_ticket(SSL* ssl, SSL_SESSION* session, const unsign
 }  // namespace
 
 std::string_view client_hello_server_name(const SSL* ssl) {
-  const auto* name = static_cast<const std::string*>(SSL_get_ex_data(ssl, name_index()));
-  return name ? std::string_view(*name) : std::string_view();
+  const ClientHelloName* seen = ClientHelloNameSlot::get(ssl);
+  return seen ? std::string_view(seen->name) : std::string_view();
 }
 
 // The prefix keeps an absent SNI distinct from a ticket without our data.

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/dns_name.h"
 #include "common/quote.h"
 #include "x509/inspect.h"
 
@@ -88,16 +89,7 @@ Status validate_trust_domain(std::string_view value) {
                       "trust domain " + quoted(value) + " " + std::string(problem) +
                           ": use a lowercase DNS name such as 'tether.internal'");
   };
-  if (value.empty()) return fail("is empty");
-  if (value.size() > 253) return fail("is longer than 253 characters");
-  for (auto label : split(value, '.')) {
-    if (label.empty() || label.size() > 63) return fail("has an empty or over-long label");
-    for (char c : label) {
-      if (!id_char(c)) return fail("contains " + quoted(std::string_view(&c, 1)));
-    }
-    if (label.front() == '-' || label.back() == '-')
-      return fail("has a label starting or ending with '-'");
-  }
+  if (auto problem = ldh_name_problem(value, LetterCase::lower_only)) return fail(*problem);
   return ok_status();
 }
 

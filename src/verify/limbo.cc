@@ -1,11 +1,10 @@
 #include "verify/limbo.h"
 
-#include <archive.h>
-
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <memory>
 
+#include "common/archive_handles.h"
 #include "common/fs.h"
 #include "x509/inspect.h"
 #include "x509/pem.h"
@@ -15,10 +14,6 @@ namespace tether::verify {
 namespace {
 
 namespace json = boost::json;
-
-struct ArchiveReadFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
 
 Error bad_field(const std::string& id, std::string_view field, std::string_view why) {
   return make_error(Errc::parse_error,
@@ -187,7 +182,7 @@ Result<std::string> read_maybe_gzipped(const std::string& path) {
   if (!file) return std::move(file).error();
   const std::string& bytes = *file;
   if (!std::string_view(bytes).starts_with("\x1f\x8b")) return std::move(file).value();
-  std::unique_ptr<archive, ArchiveReadFree> a(archive_read_new());
+  ArchiveReader a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_raw(a.get());
   auto fail = [&](std::string_view what) {

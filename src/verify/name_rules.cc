@@ -3,9 +3,11 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <cctype>
 #include <string>
 
+#include "common/dns_name.h"
 #include "x509/inspect.h"
 
 namespace tether::verify {
@@ -17,38 +19,11 @@ std::string_view as_view(const ASN1_STRING* s) {
           static_cast<size_t>(ASN1_STRING_length(s))};
 }
 
-bool is_ldh_label(std::string_view label) {
-  if (label.empty() || label.size() > 63) return false;
-  if (label.front() == '-' || label.back() == '-') return false;
-  return std::all_of(label.begin(), label.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-';
-  });
-}
-
-bool is_ldh_name(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  size_t start = 0;
-  for (;;) {
-    size_t dot = name.find('.', start);
-    if (!is_ldh_label(name.substr(start, dot - start))) return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, decltype(&NAME_CONSTRAINTS_free)>;
+using x509::NameConstraintsPtr;
 
 NameConstraintsPtr name_constraints(X509* cert, int* critical) {
-  return {static_cast<NAME_CONSTRAINTS*>(
-              X509_get_ext_d2i(cert, NID_name_constraints, critical, nullptr)),
-          NAME_CONSTRAINTS_free};
+  return NameConstraintsPtr(static_cast<NAME_CONSTRAINTS*>(
+      X509_get_ext_d2i(cert, NID_name_constraints, critical, nullptr)));
 }
 
 Status check_subtree_bases(const STACK_OF(GENERAL_SUBTREE) * subtrees, X509* cert, size_t depth) {
@@ -79,11 +54,11 @@ Status check_subtree_bases(const STACK_OF(GENERAL_SUBTREE) * subtrees, X509* cer
 
 bool is_valid_dns_san(std::string_view name) {
   if (name.starts_with("*.")) name.remove_prefix(2);
-  return is_ldh_name(name);
+  return is_ldh_name(name, LetterCase::any);
 }
 
 bool is_valid_dns_constraint(std::string_view name) {
-  return is_ldh_name(name);
+  return is_ldh_name(name, LetterCase::any);
 }
 
 bool is_valid_email_san(std::string_view name) {
@@ -92,13 +67,13 @@ bool is_valid_email_san(std::string_view name) {
   std::string_view local = name.substr(0, at);
   bool printable = std::all_of(local.begin(), local.end(),
                                [](char c) { return c > 0x20 && c < 0x7f && c != '@'; });
-  return printable && is_ldh_name(name.substr(at + 1));
+  return printable && is_ldh_name(name.substr(at + 1), LetterCase::any);
 }
 
 bool dns_within(std::string_view name, std::string_view base) {
-  if (iequals(name, base)) return true;
+  if (boost::beast::iequals(name, base)) return true;
   return name.size() > base.size() + 1 && name[name.size() - base.size() - 1] == '.' &&
-         iequals(name.substr(name.size() - base.size()), base);
+         boost::beast::iequals(name.substr(name.size() - base.size()), base);
 }
 
 Status check_san_syntax(X509* leaf) {

@@ -59,10 +59,8 @@ Status check_serial(X509* cert, size_t depth) {
 // not name its own key.
 Status check_authority_key_id(X509* cert, size_t depth, bool anchor) {
   int critical = -1;
-  std::unique_ptr<AUTHORITY_KEYID, decltype(&AUTHORITY_KEYID_free)> aki(
-      static_cast<AUTHORITY_KEYID*>(
-          X509_get_ext_d2i(cert, NID_authority_key_identifier, &critical, nullptr)),
-      AUTHORITY_KEYID_free);
+  x509::AuthorityKeyIdPtr aki(static_cast<AUTHORITY_KEYID*>(
+      X509_get_ext_d2i(cert, NID_authority_key_identifier, &critical, nullptr)));
   if (critical == -1) {
     // A trust anchor is a name and a key (RFC 5280 6.1.1 (d)): it needs no AKI to be found.
     if (self_issued(cert) || anchor) return ok_status();
@@ -108,17 +106,12 @@ Status check_extensions_decode(X509* cert, size_t depth) {
     X509_EXTENSION* ext = X509_get_ext(cert, i);
     const X509V3_EXT_METHOD* method = X509V3_EXT_get(ext);
     if (method == nullptr) continue;
-    void* decoded = X509V3_EXT_d2i(ext);
-    if (decoded == nullptr) {
+    x509::DecodedExtension decoded(method, X509V3_EXT_d2i(ext));
+    if (decoded.get() == nullptr) {
       char oid[80];
       OBJ_obj2txt(oid, sizeof oid, X509_EXTENSION_get_object(ext), 0);
       return make_error(Errc::bad_extension, x509::describe_at_depth(cert, depth) + ": extension " +
                                                  oid + " is malformed");
-    }
-    if (method->it != nullptr) {
-      ASN1_item_free(static_cast<ASN1_VALUE*>(decoded), ASN1_ITEM_ptr(method->it));
-    } else {
-      method->ext_free(decoded);
     }
   }
   // RFC 5280 4.2.1.11: policyConstraints MUST be critical.

@@ -55,15 +55,14 @@ Status copy_spki(X509_PUBKEY* to, const X509_PUBKEY* from) {
   } else if (param_type != V_ASN1_NULL && param_type != V_ASN1_UNDEF && param != nullptr) {
     param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
   }
-  auto* bits_copy =
-      static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(bits_len)));
-  if (!algorithm_copy || bits_copy == nullptr) {
-    openssl_free(bits_copy);
+  OpensslBytes bits_copy(
+      static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<size_t>(bits_len))));
+  if (!algorithm_copy || !bits_copy) {
     return openssl_error(Errc::crypto_error, "out of memory copying a public key");
   }
   // set0 takes ownership of everything it is given, also on failure paths we do not reach here.
-  if (X509_PUBKEY_set0_param(to, algorithm_copy.release(), param_type, param_copy, bits_copy,
-                             bits_len) != 1) {
+  if (X509_PUBKEY_set0_param(to, algorithm_copy.release(), param_type, param_copy,
+                             bits_copy.release(), bits_len) != 1) {
     return openssl_error(Errc::crypto_error, "cannot set the certificate's public key");
   }
   return ok_status();
@@ -182,8 +181,7 @@ Result<X509CrlPtr> build_crl(const CrlSpec& spec, X509* issuer, EVP_PKEY* signin
                      "date"));
     // RFC 5280 5.3.1: the reasonCode extension should be absent rather than "unspecified".
     if (entry.reason != 0) {
-      using EnumPtr = std::unique_ptr<ASN1_ENUMERATED, Free<&ASN1_ENUMERATED_free>>;
-      EnumPtr reason(ASN1_ENUMERATED_new());
+      Asn1EnumeratedPtr reason(ASN1_ENUMERATED_new());
       ASN1_ENUMERATED_set(reason.get(), entry.reason);
       TETHER_TRY(check(X509_REVOKED_add1_ext_i2d(revoked.get(), NID_crl_reason, reason.get(), 0, 0),
                        Errc::crypto_error, "reason"));

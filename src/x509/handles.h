@@ -54,6 +54,31 @@ using Pkcs12Ptr = std::unique_ptr<PKCS12, Free<&PKCS12_free>>;
 using BasicConstraintsPtr = std::unique_ptr<BASIC_CONSTRAINTS, Free<&BASIC_CONSTRAINTS_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Free<&GENERAL_NAMES_free>>;
 using ExtKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, Free<&EXTENDED_KEY_USAGE_free>>;
+using Asn1EnumeratedPtr = std::unique_ptr<ASN1_ENUMERATED, Free<&ASN1_ENUMERATED_free>>;
+using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, Free<&NAME_CONSTRAINTS_free>>;
+using AuthorityKeyIdPtr = std::unique_ptr<AUTHORITY_KEYID, Free<&AUTHORITY_KEYID_free>>;
+
+// An extension's value as X509V3_EXT_d2i decoded it: a structure of the extension's own type,
+// freed the way its method says (an ASN1_ITEM, or the method's ext_free).
+class DecodedExtension {
+ public:
+  DecodedExtension(const X509V3_EXT_METHOD* method, void* value) : method_(method), value_(value) {}
+  ~DecodedExtension() {
+    if (value_ == nullptr) return;
+    if (method_->it != nullptr) {
+      ASN1_item_free(static_cast<ASN1_VALUE*>(value_), ASN1_ITEM_ptr(method_->it));
+    } else {
+      method_->ext_free(value_);
+    }
+  }
+  DecodedExtension(const DecodedExtension&) = delete;
+  DecodedExtension& operator=(const DecodedExtension&) = delete;
+  void* get() const { return value_; }
+
+ private:
+  const X509V3_EXT_METHOD* method_;
+  void* value_;
+};
 
 // A stack of certificates that owns its elements (sk_X509_pop_free on destruction).
 struct X509StackFree {
@@ -110,5 +135,64 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, Free<&SSL_CTX_free>>;
 using SslPtr = std::unique_ptr<SSL, Free<&SSL_free>>;
 using SslSessionPtr = std::unique_ptr<SSL_SESSION, Free<&SSL_SESSION_free>>;
 using LibraryCtxPtr = std::unique_ptr<OSSL_LIB_CTX, Free<&OSSL_LIB_CTX_free>>;
+
+// Owns one object of type T per SSL (SslExData) or per SSL_CTX (SslCtxExData), in an ex_data
+// slot of its own: set() replaces it and the owner's destruction frees it. The slot holds a
+// pointer its SSL or SSL_CTX owns; nothing else frees it.
+template <class T>
+void free_ex_data_slot(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  std::unique_ptr<T> owned(static_cast<T*>(ptr));
+}
+
+template <class T>
+class SslExData {
+ public:
+  // Returns the object now in the slot (null if OpenSSL could not store it).
+  static T* set(SSL* ssl, T value) {
+    auto owned = std::make_unique<T>(std::move(value));
+    std::unique_ptr<T> previous(get(ssl));
+    if (SSL_set_ex_data(ssl, index(), owned.get()) != 1) {
+      previous.release();  // still in the slot: the SSL keeps owning it
+      return nullptr;
+    }
+    return owned.release();
+  }
+  static T* get(SSL* ssl) { return static_cast<T*>(SSL_get_ex_data(ssl, index())); }
+  static const T* get(const SSL* ssl) {
+    return static_cast<const T*>(SSL_get_ex_data(ssl, index()));
+  }
+
+ private:
+  static int index() {
+    static const int slot =
+        SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, &free_ex_data_slot<T>);
+    return slot;
+  }
+};
+
+template <class T>
+class SslCtxExData {
+ public:
+  // Returns the object now in the slot (null if OpenSSL could not store it).
+  static T* set(SSL_CTX* ctx, T value) {
+    auto owned = std::make_unique<T>(std::move(value));
+    std::unique_ptr<T> previous(static_cast<T*>(SSL_CTX_get_ex_data(ctx, index())));
+    if (SSL_CTX_set_ex_data(ctx, index(), owned.get()) != 1) {
+      previous.release();
+      return nullptr;
+    }
+    return owned.release();
+  }
+  static const T* get(const SSL_CTX* ctx) {
+    return static_cast<const T*>(SSL_CTX_get_ex_data(ctx, index()));
+  }
+
+ private:
+  static int index() {
+    static const int slot =
+        SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, &free_ex_data_slot<T>);
+    return slot;
+  }
+};
 
 }  // namespace tether::x509

@@ -125,8 +125,7 @@ TEST_F(LifecycleTest, RevokedSerialAppearsInTheNextCrlWithItsReason) {
   X509_REVOKED* entry = sk_X509_REVOKED_value(entries, 0);
   EXPECT_EQ(x509::serial_hex(X509_REVOKED_get0_serialNumber(entry)), issued->certificate.serial);
   int crit = 0;
-  using EnumPtr = std::unique_ptr<ASN1_ENUMERATED, x509::Free<&ASN1_ENUMERATED_free>>;
-  EnumPtr reason(static_cast<ASN1_ENUMERATED*>(
+  x509::Asn1EnumeratedPtr reason(static_cast<ASN1_ENUMERATED*>(
       X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, &crit, nullptr)));
   ASSERT_NE(reason, nullptr);
   EXPECT_EQ(ASN1_ENUMERATED_get(reason.get()), 1);
