@@ -1,6 +1,9 @@
 // One error type for tether: a code from one enum, plus a message naming the offending value.
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -9,55 +12,75 @@
 
 namespace tether {
 
-// Every failure tether reports. Each has a stable reason token (see errc_reason) that appears in
-// CLI output, logs and metric labels.
+// Every failure tether reports, one per row of the failure table (common/failures.def), in its
+// order. Each has a stable token (errc_reason) that appears in CLI output, logs, JSON bodies and
+// metric labels, and an HTTP status (http_status); common/handshake_reason.h maps it to the
+// handshake reason and TLS alert.
 enum class Errc {
-  ok = 0,
-  invalid_argument,
-  invalid_id,
-  parse_error,
-  not_found,
-  already_exists,
-  io_error,
-  crypto_error,
-  wrong_passphrase,
-  passphrase_required,
-  unsupported_key,
-  serial_collision,
-  bad_csr_signature,
-  csr_identity_mismatch,
-  store_error,
-  store_busy,
-  store_schema_too_new,
-  ca_exists,
-  ca_missing,
-  // Verification outcomes (tether cert verify / check-chain).
-  expired,
-  not_yet_valid,
-  unknown_issuer,
-  revoked,
-  bad_purpose,
-  not_a_ca,
-  path_too_long,
-  name_mismatch,
-  bad_signature,
-  crl_missing,
-  crl_invalid,
-  chain_too_long,
-  bad_certificate,
-  bad_extension,
-  bad_serial,
-  bad_name,
-  name_constraint_violation,
-  issuer_mismatch,
-  not_pem,
-  private_key_present,
-  unexpected_pem_block,
-  verify_failed,
+#define TETHER_FAILURE(code, http_status, handshake_reason, tls_alert) code,
+#include "common/failures.def"
 };
 
-// Stable token for a code, e.g. "not_yet_valid".
-std::string_view errc_reason(Errc code);
+// The number of codes; Errc's values are 0 .. kErrcCount - 1.
+inline constexpr size_t kErrcCount = 0
+#define TETHER_FAILURE(code, http_status, handshake_reason, tls_alert) +1
+#include "common/failures.def"
+    ;
+
+namespace failure_table {
+void http_status_must_be_within_100_and_599();  // never defined: named in the compiler's error
+// The http_status column, checked while compiling: a status outside 100..599 does not build.
+consteval int checked_http_status(int status) {
+  if (status < 100 || status > 599) http_status_must_be_within_100_and_599();
+  return status;
+}
+}  // namespace failure_table
+
+// Stable token for a code, e.g. "not_yet_valid": the code's name in the table.
+constexpr std::string_view errc_reason(Errc code) {
+  switch (code) {
+#define TETHER_FAILURE(code, http_status, handshake_reason, tls_alert) \
+  case Errc::code:                                                     \
+    return #code;
+#include "common/failures.def"
+  }
+  return "unknown";  // only for a value cast from outside the enum (error_code::message)
+}
+
+// The code whose token is `token`; nullopt for a token that names no code.
+constexpr std::optional<Errc> errc_from_reason(std::string_view token) {
+#define TETHER_FAILURE(code, http_status, handshake_reason, tls_alert) \
+  if (token == #code) return Errc::code;
+#include "common/failures.def"
+  return std::nullopt;
+}
+
+// The HTTP status a client gets when this failure is answered over HTTP.
+constexpr int http_status(Errc code) {
+  switch (code) {
+#define TETHER_FAILURE(code, http_status, handshake_reason, tls_alert) \
+  case Errc::code:                                                     \
+    return failure_table::checked_http_status(http_status);
+#include "common/failures.def"
+  }
+  return 500;
+}
+
+// The failures the gateway answers (or closes) a request for itself, in table order: the label
+// set of tether_request_errors_total.
+inline constexpr auto kRequestFailures = std::to_array<Errc>({
+#define TETHER_FAILURE(code, http_status, handshake_reason, tls_alert)
+#define TETHER_REQUEST_FAILURE(code, http_status, handshake_reason, tls_alert) Errc::code,
+#include "common/failures.def"
+});
+
+// The reasons the gateway closes a connection before TLS, in table order: the label set of
+// tether_connections_refused_total.
+inline constexpr auto kConnectionRefusals = std::to_array<Errc>({
+#define TETHER_FAILURE(code, http_status, handshake_reason, tls_alert)
+#define TETHER_CONNECTION_REFUSAL(code, http_status, handshake_reason, tls_alert) Errc::code,
+#include "common/failures.def"
+});
 
 const std::error_category& tether_category();
 std::error_code make_error_code(Errc code);

@@ -51,10 +51,11 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
     if (ec) co_return;
     const auto& req = parser.get();
     http::response<http::string_body> res{http::status::ok, req.version()};
+    auto refuse = [&res](Errc code) { res.result(static_cast<http::status>(http_status(code))); };
     res.set(http::field::server, "tether");
     std::string_view path = req.target().substr(0, req.target().find('?'));
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      res.result(http::status::method_not_allowed);
+      refuse(Errc::method_not_allowed);
       res.set(http::field::allow, "GET, HEAD");
       res.body() = "only GET and HEAD\n";
     } else if (path == "/metrics") {
@@ -64,10 +65,10 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
       res.body() = "ok\n";
     } else if (path == "/readyz") {
       bool ready = handlers_.ready();
-      res.result(ready ? http::status::ok : http::status::service_unavailable);
+      if (!ready) refuse(Errc::not_ready);
       res.body() = ready ? "ready\n" : "not ready\n";
     } else {
-      res.result(http::status::not_found);
+      refuse(Errc::not_found);
       res.body() = "not found: the admin listener serves /metrics, /healthz and /readyz\n";
     }
     if (res.body().size() && res[http::field::content_type].empty()) {

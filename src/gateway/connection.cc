@@ -64,8 +64,12 @@ class SourceSlot {
   uint32_t count_;
 };
 
-void log_refused(const std::string& peer, std::string_view reason, std::string detail) {
-  obs::log_event("connection_refused", {{"peer", peer}, {"reason", reason}, {"detail", detail}});
+// One line and one count (tether_connections_refused_total) per connection closed before TLS.
+void refuse_connection(SharedState& shared, const std::string& peer, Errc reason,
+                       std::string detail) {
+  obs::log_event("connection_refused",
+                 {{"peer", peer}, {"reason", errc_reason(reason)}, {"detail", detail}});
+  shared.metrics.connection_refused(reason);
 }
 
 // After a refused handshake OpenSSL has queued the alert and Asio has written it. Closing now,
@@ -119,12 +123,9 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   if (slot.count() > limits.max_connections) {
     // Refused before TLS: the cheapest answer to a flood, and nothing to log per connection
     // beyond this line.
-    obs::log_event(
-        "connection_refused",
-        {{"peer", peer.text},
-         {"reason", "max_connections"},
-         {"detail", "limits.max_connections = " + std::to_string(limits.max_connections) +
-                        " connections are open"}});
+    refuse_connection(worker.shared(), peer.text, Errc::max_connections,
+                      "limits.max_connections = " + std::to_string(limits.max_connections) +
+                          " connections are open");
     co_return;
   }
   const ListenerConfig& listener = snapshot->config.listener;
@@ -134,15 +135,16 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
     error_code ec;
     auto from = asio::ip::make_address(peer.ip, ec);
     if (ec || !listener.proxy_protocol_from.contains(from)) {
-      log_refused(peer.text, "proxy_protocol_untrusted",
-                  "the listener takes PROXY protocol headers only from "
-                  "listener.proxy_protocol_from, and " +
-                      peer.ip + " is not in it");
+      refuse_connection(worker.shared(), peer.text, Errc::proxy_protocol_untrusted,
+                        "the listener takes PROXY protocol headers only from "
+                        "listener.proxy_protocol_from, and " +
+                            peer.ip + " is not in it");
       co_return;
     }
     auto origin = co_await read_proxy_origin(socket, peer, seconds(limits.handshake_timeout_s));
     if (!origin) {
-      log_refused(peer.text, "proxy_protocol_invalid", origin.error().message);
+      refuse_connection(worker.shared(), peer.text, Errc::proxy_protocol_invalid,
+                        origin.error().message);
       co_return;
     }
     peer = std::move(origin).value();
@@ -151,10 +153,10 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   if (limits.max_connections_per_source > 0) {
     source.emplace(worker.shared().sources, peer.ip);
     if (source->count() > limits.max_connections_per_source) {
-      log_refused(peer.text, "max_connections_per_source",
-                  "limits.max_connections_per_source = " +
-                      std::to_string(limits.max_connections_per_source) +
-                      " connections are open from " + peer.ip);
+      refuse_connection(worker.shared(), peer.text, Errc::max_connections_per_source,
+                        "limits.max_connections_per_source = " +
+                            std::to_string(limits.max_connections_per_source) +
+                            " connections are open from " + peer.ip);
       co_return;
     }
   }
@@ -172,9 +174,9 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
     error_code ec;
     co_await socket.async_wait(tcp::socket::wait_read, ec_token(ec));
     if (first_bytes.translate(ec) == beast::error::timeout) {
-      log_refused(peer.text, "handshake_timeout",
-                  "no ClientHello within limits.handshake_timeout (" +
-                      std::to_string(limits.handshake_timeout_s) + "s)");
+      refuse_connection(worker.shared(), peer.text, Errc::handshake_timeout,
+                        "no ClientHello within limits.handshake_timeout (" +
+                            std::to_string(limits.handshake_timeout_s) + "s)");
       co_return;
     }
     if (ec) co_return;

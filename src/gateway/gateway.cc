@@ -117,7 +117,11 @@ std::string Gateway::render_metrics() const {
           ? -1
           : static_cast<double>(obs::unix_millis() - status.last_sync_ms) / 1000;
   gauges.server_certificate_not_after = current_->server_cert_not_after;
-  gauges.session_cache = sessions_.stats();
+  tls::SessionCacheStats sessions = sessions_.stats();
+  gauges.session_cache = {.bytes = sessions.bytes,
+                          .sessions = sessions.sessions,
+                          .limit_bytes = sessions.limit_bytes,
+                          .evictions = sessions.evictions};
   return metrics_.render_prometheus(gauges);
 }
 

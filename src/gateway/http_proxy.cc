@@ -30,12 +30,21 @@ using Response = http::response<http::string_body>;
 constexpr uint32_t kMaxResponseHeaderBytes = 64 << 10;
 constexpr size_t kKeptReadBuffer = 4096;
 
-// What one request came to, for its log line and the keep-alive decision.
+// What one request came to, for its log line, its counters and the keep-alive decision.
 struct Exchange {
   obs::RequestLogEntry log;
   const Route* route = nullptr;
   bool keep_alive = false;
+  Errc failure = Errc::ok;  // why the gateway answered (or closed) it itself; ok when proxied
 };
+
+// The request ended in `code` (answered or not): its status and token go to the log line, and
+// the exchange is counted under it in tether_request_errors_total.
+void record_failure(Exchange& x, Errc code) {
+  x.failure = code;
+  x.log.status = http_status(code);
+  x.log.error = std::string(errc_reason(code));
+}
 
 bool timed_out(const error_code& ec) {
   return ec == beast::error::timeout;
@@ -55,43 +64,45 @@ bool idempotent(http::verb method) {
   }
 }
 
-// A response the gateway makes itself: a JSON body saying what was wrong.
-asio::awaitable<error_code> answer(ClientConnection& c, int status, std::string body,
+// A response the gateway makes itself for `code`: the failure table's status, and a JSON body
+// saying what was wrong.
+asio::awaitable<error_code> answer(ClientConnection& c, Errc code, std::string body,
                                    unsigned version, bool keep_alive, Exchange& x) {
-  Response res{static_cast<http::status>(status), version};
+  record_failure(x, code);
+  Response res{static_cast<http::status>(http_status(code)), version};
   res.set(http::field::server, "tether");
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
   res.body() = std::move(body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
-  x.log.status = status;
   x.log.bytes_out = res.body().size();
   x.keep_alive = keep_alive;
   c.stream.expires_after(seconds(c.snapshot->config.limits.idle_timeout_s));
   co_return co_await net::write_message(c.stream, net::response_head(res), res.body());
 }
 
-std::string error_body(std::string_view error, std::string_view reason) {
+std::string error_body(Errc code, std::string_view reason) {
   RequestDecision d;
-  d.error = error;
+  d.refusal = code;
   d.reason = reason;
   return refusal_body(d);
 }
 
-// The client learns that the route's upstream failed, never where it lives: the upstream's
-// address and the system's error stay in the request's log line.
-std::string upstream_failure_body(int status, const Route& route) {
+// The client learns that the route's upstream failed (bad_gateway or upstream_timeout), never
+// where it lives: the upstream's address and the system's error stay in the request's log line.
+std::string upstream_failure_body(Errc code, const Route& route) {
   RequestDecision d;
   d.route = &route;
-  if (status == 504) {
-    d.error = "upstream_timeout";
-    d.reason = "the upstream of this route did not answer in time";
-  } else {
-    d.error = "bad_gateway";
-    d.reason = "the upstream of this route could not be reached or did not answer";
-  }
+  d.refusal = code;
+  d.reason = code == Errc::upstream_timeout
+                 ? "the upstream of this route did not answer in time"
+                 : "the upstream of this route could not be reached or did not answer";
   return refusal_body(d);
+}
+
+Errc upstream_failure(const error_code& ec) {
+  return timed_out(ec) ? Errc::upstream_timeout : Errc::bad_gateway;
 }
 
 // The client's request: its parser (head parsed, body not yet read) and how its body is framed.
@@ -113,7 +124,7 @@ bool interim(const ResponseParser& parser) {
 
 // What went wrong with an exchange, for the client's answer and the log.
 struct UpstreamFailure {
-  int status = 502;
+  Errc code = Errc::bad_gateway;  // or upstream_timeout
   std::string detail;
 };
 
@@ -194,7 +205,8 @@ class UpstreamExchange {
                         "no response within limits.upstream_timeout (" +
                             std::to_string(limits_.upstream_timeout_s) + "s)");
     }
-    co_return UpstreamFailure{502, "upstream " + key_ + " closed two connections before answering"};
+    co_return UpstreamFailure{Errc::bad_gateway,
+                              "upstream " + key_ + " closed two connections before answering"};
   }
 
  private:
@@ -202,7 +214,7 @@ class UpstreamExchange {
 
   UpstreamFailure failure(const error_code& ec, const std::string& prefix,
                           const std::string& timeout_text) {
-    return UpstreamFailure{timed_out(ec) ? 504 : 502,
+    return UpstreamFailure{upstream_failure(ec),
                            prefix + (timed_out(ec) ? timeout_text : ec.message())};
   }
 
@@ -298,9 +310,10 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
     if (up.client_ec == http::error::body_limit) {
       x.log.detail =
           "request body over limits.max_body_bytes (" + std::to_string(limits.max_body_bytes) + ")";
-      co_await answer(c, 413, error_body("body_too_large", x.log.detail), version, false, x);
+      co_await answer(c, Errc::body_too_large, error_body(Errc::body_too_large, x.log.detail),
+                      version, false, x);
     } else {
-      x.log.status = 400;
+      record_failure(x, Errc::bad_request);
       x.log.detail = "reading the request body: " + up.client_ec.message();
       x.keep_alive = false;
     }
@@ -308,7 +321,7 @@ asio::awaitable<void> proxy_http(Worker& worker, ClientConnection& c, const Rout
   }
   if (failed) {
     x.log.detail = failed->detail;
-    co_await answer(c, failed->status, upstream_failure_body(failed->status, route), version,
+    co_await answer(c, failed->code, upstream_failure_body(failed->code, route), version,
                     client_keep_alive && parser.is_done(), x);
     co_return;
   }
@@ -418,9 +431,9 @@ asio::awaitable<void> proxy_websocket(Worker& worker, ClientConnection& c, const
     co_await http::async_read(upstream, upstream_buffer, parser, ec_token(ec));
   }
   if (ec) {
-    int status = timed_out(ec) ? 504 : 502;
+    Errc failure = upstream_failure(ec);
     x.log.detail = "upstream " + c.snapshot->upstream_key(route) + ": " + ec.message();
-    co_await answer(c, status, upstream_failure_body(status, route), version, false, x);
+    co_await answer(c, failure, upstream_failure_body(failure, route), version, false, x);
     co_return;
   }
   Response res = parser.release();
@@ -464,15 +477,16 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c, Reques
   if (!decision.proxy()) {
     x.log.detail = decision.reason;
     // The body of a refused request is never read; keep the connection only if it has none.
-    bool keep = head.keep_alive() && parser.is_done() && decision.status != 400;
-    co_await answer(c, decision.status, refusal_body(decision), head.version(), keep, x);
+    bool keep = head.keep_alive() && parser.is_done() && decision.refusal != Errc::bad_request;
+    co_await answer(c, decision.refusal, refusal_body(decision), head.version(), keep, x);
     co_return;
   }
   const Route& route = *decision.route;
   if (route.protocol == Protocol::websocket && beast::websocket::is_upgrade(head)) {
     if (!parser.is_done()) {
       x.log.detail = "a WebSocket upgrade request carries a body: send the upgrade without one";
-      co_await answer(c, 400, error_body("bad_request", x.log.detail), head.version(), false, x);
+      co_await answer(c, Errc::bad_request, error_body(Errc::bad_request, x.log.detail),
+                      head.version(), false, x);
       co_return;
     }
     co_await proxy_websocket(worker, c, route, parser, buffer, decision, x);
@@ -484,7 +498,7 @@ asio::awaitable<void> handle_request(Worker& worker, ClientConnection& c, Reques
     if (beast::iequals(head[http::field::expect], "100-continue")) {
       c.stream.expires_after(seconds(limits.idle_timeout_s));
       if (co_await net::write_all(c.stream, "HTTP/1.1 100 Continue\r\n\r\n")) {
-        x.log.status = 400;
+        record_failure(x, Errc::bad_request);
         x.log.detail = "the client went away before sending its body";
         co_return;
       }
@@ -534,33 +548,34 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
     if (timed_out(ec)) {
       // Slowloris: headers still incomplete. Logged, and the connection is closed unanswered
       // (as nginx does), since the client is not reading anyway.
-      x.log.status = 408;
+      record_failure(x, Errc::request_timeout);
       x.log.detail = "request headers incomplete after limits.header_timeout (" +
                      std::to_string(limits.header_timeout_s) + "s)";
+      worker.shared().metrics.request_failed(x.failure);
       obs::write_log_line(obs::request_log_line(x.log));
       co_return;
     }
     if (ec == http::error::body_limit) {
       x.log.detail =
           "request body over limits.max_body_bytes (" + std::to_string(limits.max_body_bytes) + ")";
-      co_await answer(c, 413, error_body("body_too_large", x.log.detail), 11, false, x);
+      co_await answer(c, Errc::body_too_large, error_body(Errc::body_too_large, x.log.detail), 11,
+                      false, x);
     } else if (ec == http::error::header_limit) {
       x.log.detail = "request headers over limits.max_header_bytes (" +
                      std::to_string(limits.max_header_bytes) + ")";
-      co_await answer(c, 431, error_body("headers_too_large", x.log.detail), 11, false, x);
+      co_await answer(c, Errc::headers_too_large, error_body(Errc::headers_too_large, x.log.detail),
+                      11, false, x);
     } else if (ec) {
       x.log.detail = "malformed request: " + ec.message();
-      co_await answer(c, 400, error_body("bad_request", x.log.detail), 11, false, x);
+      co_await answer(c, Errc::bad_request, error_body(Errc::bad_request, x.log.detail), 11, false,
+                      x);
     } else if (auto refusal = check_request_framing(parser.get())) {
       // Refused before routing, and the connection closed: its next bytes cannot be trusted to
       // start a request.
       x.log.method = std::string(parser.get().method_string());
       x.log.path = std::string(parser.get().target());
       x.log.detail = refusal->reason;
-      co_await answer(
-          c, refusal->status,
-          error_body(refusal->status == 501 ? "not_implemented" : "bad_request", refusal->reason),
-          11, false, x);
+      co_await answer(c, refusal->code, error_body(refusal->code, refusal->reason), 11, false, x);
     } else {
       co_await handle_request(worker, c, parser, buffer, x);
     }
@@ -568,6 +583,7 @@ asio::awaitable<void> serve_http(Worker& worker, ClientConnection& c) {
     if (x.route != nullptr) {
       c.snapshot->metrics_for(*x.route).request(x.log.status, x.log.duration_ms / 1000);
     }
+    if (x.failure != Errc::ok) worker.shared().metrics.request_failed(x.failure);
     if (x.route != nullptr) x.log.route = x.route->name;
     obs::write_log_line(obs::request_log_line(x.log));
     if (!x.keep_alive) co_return;

@@ -93,18 +93,24 @@ asio::awaitable<void> serve_tcp(Worker& worker, ClientConnection& client, const 
   entry.route = route.name;
   entry.method = "TCP";
 
+  // Nothing to answer a failure in (the protocol is not ours): the connection is closed, and
+  // the log line and tether_request_errors_total say why.
+  auto fail = [&](Errc code, std::string detail) {
+    entry.status = http_status(code);
+    entry.error = std::string(errc_reason(code));
+    entry.detail = std::move(detail);
+    worker.shared().metrics.request_failed(code);
+  };
   Decision decision = authorize(route, client.identity);
   if (!decision.allowed) {
-    // Nothing to answer in: the protocol is not ours. Close, and log why.
-    entry.status = 403;
-    entry.detail = decision.reason;
+    fail(Errc::forbidden, decision.reason);
   } else {
     beast::tcp_stream upstream(worker.io());
     error_code ec = co_await connect_upstream(upstream, route,
                                               seconds(snapshot.config.limits.upstream_timeout_s));
     if (ec) {
-      entry.status = ec == beast::error::timeout ? 504 : 502;
-      entry.detail = "upstream " + snapshot.upstream_key(route) + ": " + ec.message();
+      fail(ec == beast::error::timeout ? Errc::upstream_timeout : Errc::bad_gateway,
+           "upstream " + snapshot.upstream_key(route) + ": " + ec.message());
     } else {
       beast::flat_buffer none_from_client, none_from_upstream;
       RelayBytes bytes =

@@ -3,19 +3,21 @@
 //
 // Order matters for tenant isolation:
 //  0. the target and the Host header are parsed once (request_target.h): a target that would
-//     read differently upstream than here, or a malformed Host, is refused (400);
+//     read differently upstream than here, or a malformed Host, is refused (bad_request, 400);
 //  1. the route is chosen by the TLS server name when the client sent one (the name its
-//     session was made for), else by the Host header;
-//  2. the route's allow rules decide (403, default deny): a tenant's identity never reaches
-//     another tenant's route, whichever names it sends;
-//  3. a Host that names another host than the SNI is refused (421, RFC 9110 15.5.20), so an
-//     allowed connection cannot be pointed at another virtual host either.
+//     session was made for), else by the Host header (no_route, 404);
+//  2. the route's allow rules decide (forbidden, 403, default deny): a tenant's identity never
+//     reaches another tenant's route, whichever names it sends;
+//  3. a Host that names another host than the SNI is refused (misdirected_request, 421,
+//     RFC 9110 15.5.20), so an allowed connection cannot be pointed at another virtual host.
+// Refusals are codes of the failure table (common/failures.def): it gives their status.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "common/error.h"
 #include "gateway/route.h"
 #include "verify/identity.h"
 
@@ -30,9 +32,8 @@ struct RequestHead {
 };
 
 struct RequestDecision {
-  int status = 0;                // 0: proxy to `route`; else answer this status
+  Errc refusal = Errc::ok;       // ok: proxy to `route`; else answer with this failure
   const Route* route = nullptr;  // set when a route matched (also on 403 / 421)
-  std::string error;             // token for the JSON body and the log: "forbidden", ...
   std::string reason;            // sentence naming the offending value
   std::string rule;              // the allow rule that matched, or "default-deny" on 403
   // Set once parsed (from 404 on): the path routes matched and the target to forward, and the
@@ -40,7 +41,9 @@ struct RequestDecision {
   RequestTarget target;
   std::string host;
 
-  bool proxy() const { return status == 0; }
+  bool proxy() const { return refusal == Errc::ok; }
+  // The status to answer a refusal with (http_status of the failure table).
+  int status() const { return http_status(refusal); }
 };
 
 RequestDecision decide_request(const RouteTable& routes, const RequestHead& head,

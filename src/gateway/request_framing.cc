@@ -48,27 +48,30 @@ std::optional<FramingRefusal> check_request_framing(const http::request_header<>
   std::vector<std::string_view> list = codings(head, value);
   std::string quoted = quote_value(value, '"');
   if (head.version() < 11) {
-    return FramingRefusal{400, "Transfer-Encoding " + quoted +
-                                   " in an HTTP/1.0 request: its framing is faulty (RFC 9112 "
-                                   "6.1); send Content-Length"};
+    return FramingRefusal{Errc::bad_request,
+                          "Transfer-Encoding " + quoted +
+                              " in an HTTP/1.0 request: its framing is faulty (RFC 9112 "
+                              "6.1); send Content-Length"};
   }
   if (list.empty() || !boost::beast::iequals(list.back(), "chunked")) {
-    return FramingRefusal{400, "Transfer-Encoding " + quoted +
-                                   " does not end in chunked, so the body's length is unknown "
-                                   "(RFC 9112 6.3): send \"Transfer-Encoding: chunked\" or "
-                                   "Content-Length"};
+    return FramingRefusal{Errc::bad_request,
+                          "Transfer-Encoding " + quoted +
+                              " does not end in chunked, so the body's length is unknown "
+                              "(RFC 9112 6.3): send \"Transfer-Encoding: chunked\" or "
+                              "Content-Length"};
   }
   for (size_t i = 0; i + 1 < list.size(); ++i) {
     if (boost::beast::iequals(list[i], "chunked")) {
-      return FramingRefusal{
-          400, "Transfer-Encoding " + quoted + " applies chunked more than once (RFC 9112 7)"};
+      return FramingRefusal{Errc::bad_request, "Transfer-Encoding " + quoted +
+                                                   " applies chunked more than once (RFC 9112 7)"};
     }
   }
   if (list.size() > 1) {
-    return FramingRefusal{501, "Transfer-Encoding " + quoted + " uses the coding " +
-                                   quote_value(list.front(), '"') +
-                                   ", which this gateway does not implement: send the body "
-                                   "with chunked alone"};
+    return FramingRefusal{Errc::not_implemented,
+                          "Transfer-Encoding " + quoted + " uses the coding " +
+                              quote_value(list.front(), '"') +
+                              ", which this gateway does not implement: send the body "
+                              "with chunked alone"};
   }
   return std::nullopt;
 }

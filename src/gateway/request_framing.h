@@ -17,11 +17,13 @@
 #include <optional>
 #include <string>
 
+#include "common/error.h"
+
 namespace tether::gateway {
 
 struct FramingRefusal {
-  int status = 400;
-  std::string reason;  // names the header value and the rule
+  Errc code = Errc::bad_request;  // bad_request (400) or not_implemented (501)
+  std::string reason;             // names the header value and the rule
 };
 
 // nullopt: the body is framed by Content-Length, by chunked alone, or absent.

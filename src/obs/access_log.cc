@@ -38,10 +38,10 @@ std::string handshake_log_line(const HandshakeLogEntry& e) {
       .field("event", "handshake")
       .field("peer", e.peer)
       .field("sni", e.sni)
-      .field("outcome", e.reason == tls::HandshakeReason::ok ? "accepted" : "rejected")
-      .field("reason", tls::reason_token(e.reason))
+      .field("outcome", e.reason == HandshakeReason::ok ? "accepted" : "rejected")
+      .field("reason", reason_token(e.reason))
       .field("alert",
-             e.alert_sent < 0 ? std::string_view() : tls::alert_name_for_number(e.alert_sent))
+             e.alert_sent < 0 ? std::string_view() : tls_alert_name_for_number(e.alert_sent))
       .field("identity", e.identity)
       .field("serial", e.serial)
       .field("tls_version", e.tls_version)
@@ -65,6 +65,7 @@ std::string request_log_line(const RequestLogEntry& e) {
       .field("bytes_in", e.bytes_in)
       .field("bytes_out", e.bytes_out)
       .field("duration_ms", e.duration_ms);
+  if (!e.error.empty()) line.field("error", e.error);
   if (!e.detail.empty()) line.field("detail", e.detail);
   return line.take();
 }

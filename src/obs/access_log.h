@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tls/alerts.h"
+#include "common/handshake_reason.h"
 
 namespace tether::obs {
 
@@ -14,7 +14,7 @@ struct HandshakeLogEntry {
   int64_t time_ms = 0;  // unix milliseconds
   std::string peer;     // "127.0.0.1:53412"
   std::string sni;
-  tls::HandshakeReason reason = tls::HandshakeReason::handshake_failure;
+  HandshakeReason reason = HandshakeReason::handshake_failure;
   // The AlertDescription the gateway really sent (RFC 8446 6), -1 when it sent none (the client
   // went away, or the handshake timed out): logged as "alert", "" for none.
   int alert_sent = -1;
@@ -35,6 +35,9 @@ struct RequestLogEntry {
   std::string method;
   std::string path;
   int status = 0;
+  // The failure's token (common/failures.def) when the gateway answered (or closed) the request
+  // itself, e.g. "forbidden"; empty when proxied.
+  std::string error;
   std::string detail;  // why the gateway answered itself (403, 502, ...); empty when proxied
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;

@@ -7,11 +7,11 @@ namespace tether::obs {
 
 namespace {
 
-size_t reason_index(tls::HandshakeReason reason) {
-  for (size_t i = 0; i < kHandshakeReasons.size(); ++i) {
-    if (kHandshakeReasons[i] == reason) return i;
-  }
-  return kHandshakeReasons.size() - 1;  // handshake_failure: never lose a count
+size_t index(HandshakeReason reason) {
+  return static_cast<size_t>(reason);
+}
+size_t index(Errc code) {
+  return static_cast<size_t>(code);
 }
 
 // Prometheus label values escape backslash, quote and newline (exposition format).
@@ -81,12 +81,28 @@ RouteMetrics& GatewayMetrics::route(std::string_view name) {
   return routes_.emplace_back(std::string(name));
 }
 
-void GatewayMetrics::handshake(tls::HandshakeReason reason) {
-  handshakes_[reason_index(reason)].fetch_add(1, std::memory_order_relaxed);
+void GatewayMetrics::handshake(HandshakeReason reason) {
+  handshakes_[index(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
-uint64_t GatewayMetrics::handshakes(tls::HandshakeReason reason) const {
-  return handshakes_[reason_index(reason)].load(std::memory_order_relaxed);
+void GatewayMetrics::request_failed(Errc code) {
+  failures_[index(code)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void GatewayMetrics::connection_refused(Errc code) {
+  failures_[index(code)].fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t GatewayMetrics::handshakes(HandshakeReason reason) const {
+  return handshakes_[index(reason)].load(std::memory_order_relaxed);
+}
+
+uint64_t GatewayMetrics::request_failures(Errc code) const {
+  return failures_[index(code)].load(std::memory_order_relaxed);
+}
+
+uint64_t GatewayMetrics::connections_refused(Errc code) const {
+  return failures_[index(code)].load(std::memory_order_relaxed);
 }
 
 std::string GatewayMetrics::render_prometheus(const GaugeSnapshot& gauges) const {
@@ -94,13 +110,24 @@ std::string GatewayMetrics::render_prometheus(const GaugeSnapshot& gauges) const
   std::lock_guard lock(routes_mutex_);
   header(out, "tether_handshakes_total", "counter",
          "TLS handshakes by result and reason (reason=ok for accepted ones).");
-  for (size_t i = 0; i < kHandshakeReasons.size(); ++i) {
-    tls::HandshakeReason reason = kHandshakeReasons[i];
+  for (HandshakeReason reason : kHandshakeReasons) {
     out << "tether_handshakes_total{result=\""
-        << (reason == tls::HandshakeReason::ok ? "accepted" : "rejected") << "\",reason=\""
-        << tls::reason_token(reason) << "\",alert=\""
-        << (tls::alert_name(reason).empty() ? "none" : tls::alert_name(reason)) << "\"} "
-        << handshakes_[i].load(std::memory_order_relaxed) << '\n';
+        << (reason == HandshakeReason::ok ? "accepted" : "rejected") << "\",reason=\""
+        << reason_token(reason) << "\",alert=\""
+        << (alert_name(reason).empty() ? "none" : alert_name(reason)) << "\"} "
+        << handshakes(reason) << '\n';
+  }
+  header(out, "tether_request_errors_total", "counter",
+         "Requests the gateway answered (or closed) itself instead of proxying, by reason.");
+  for (Errc code : kRequestFailures) {
+    out << "tether_request_errors_total{reason=\"" << errc_reason(code) << "\",status=\""
+        << http_status(code) << "\"} " << request_failures(code) << '\n';
+  }
+  header(out, "tether_connections_refused_total", "counter",
+         "Connections closed before TLS, by reason.");
+  for (Errc code : kConnectionRefusals) {
+    out << "tether_connections_refused_total{reason=\"" << errc_reason(code) << "\"} "
+        << connections_refused(code) << '\n';
   }
   header(out, "tether_active_connections", "gauge", "Client connections open now.");
   out << "tether_active_connections " << active_connections() << '\n';
@@ -142,7 +169,7 @@ std::string GatewayMetrics::render_prometheus(const GaugeSnapshot& gauges) const
   out << "tether_server_certificate_expiry_timestamp_seconds "
       << gauges.server_certificate_not_after << '\n';
 
-  const tls::SessionCacheStats& sessions = gauges.session_cache;
+  const SessionCacheGauges& sessions = gauges.session_cache;
   header(
       out, "tether_tls_session_cache_bytes", "gauge",
       "Bytes the TLS session cache holds (encoded sessions, ids, server names, per-entry cost).");

@@ -1,8 +1,9 @@
 // Gateway metrics: declared in one list, lock-free to update, rendered as Prometheus text.
 //
 // Everything a request or handshake touches is a preallocated atomic; label sets (handshake
-// reasons, routes x status classes) are fixed when the metrics object is built from the config,
-// so the hot path never allocates or locks.
+// reasons, request failures and connection refusals from the failure table, routes x status
+// classes from the config) are fixed when the metrics object is built, so the hot path never
+// allocates or locks.
 #pragma once
 
 #include <array>
@@ -14,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tls/alerts.h"
-#include "tls/session_cache.h"
+#include "common/error.h"
+#include "common/handshake_reason.h"
 
 namespace tether::obs {
 
@@ -37,25 +38,16 @@ class Histogram {
   std::atomic<uint64_t> sum_micros_{0};
 };
 
-// Every handshake reason the gateway can count, in HandshakeReason order.
-inline constexpr std::array<tls::HandshakeReason, 13> kHandshakeReasons = {
-    tls::HandshakeReason::ok,
-    tls::HandshakeReason::certificate_required,
-    tls::HandshakeReason::protocol_version,
-    tls::HandshakeReason::unknown_issuer,
-    tls::HandshakeReason::expired,
-    tls::HandshakeReason::not_yet_valid,
-    tls::HandshakeReason::revoked,
-    tls::HandshakeReason::bad_purpose,
-    tls::HandshakeReason::not_a_ca,
-    tls::HandshakeReason::path_too_long,
-    tls::HandshakeReason::bad_signature,
-    tls::HandshakeReason::bad_certificate,
-    tls::HandshakeReason::handshake_failure,
-};
-
 // Status classes counted per route: 1xx..5xx.
 inline constexpr int kStatusClasses = 5;
+
+// The TLS session cache's figures (tls::SessionCacheStats, copied by the gateway).
+struct SessionCacheGauges {
+  size_t bytes = 0;
+  size_t sessions = 0;
+  size_t limit_bytes = 0;
+  uint64_t evictions = 0;
+};
 
 // Values that are read, not counted: taken when /metrics is rendered.
 struct GaugeSnapshot {
@@ -63,7 +55,7 @@ struct GaugeSnapshot {
   double seconds_since_revocation_sync = -1;  // -1: never synced
   bool revocation_feed_ok = true;
   int64_t server_certificate_not_after = 0;  // unix seconds
-  tls::SessionCacheStats session_cache;
+  SessionCacheGauges session_cache;
 };
 
 // The counters of one route. Lives as long as the GatewayMetrics that made it.
@@ -88,7 +80,11 @@ class GatewayMetrics {
  public:
   explicit GatewayMetrics(const std::vector<std::string>& route_names);
 
-  void handshake(tls::HandshakeReason reason);
+  void handshake(HandshakeReason reason);
+  // A request the gateway answered (or closed) itself for `code`, one of kRequestFailures.
+  void request_failed(Errc code);
+  // A connection closed before TLS for `code`, one of kConnectionRefusals.
+  void connection_refused(Errc code);
   void connection_opened() { active_connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { active_connections_.fetch_sub(1, std::memory_order_relaxed); }
 
@@ -97,13 +93,19 @@ class GatewayMetrics {
   // a route added by a reload gets its own.
   RouteMetrics& route(std::string_view name);
 
-  uint64_t handshakes(tls::HandshakeReason reason) const;
+  uint64_t handshakes(HandshakeReason reason) const;
+  uint64_t request_failures(Errc code) const;
+  uint64_t connections_refused(Errc code) const;
   int64_t active_connections() const { return active_connections_.load(std::memory_order_relaxed); }
 
   std::string render_prometheus(const GaugeSnapshot& gauges) const;
 
  private:
+  // Indexed by the enums' values, which the failure table numbers from 0 without gaps.
   std::array<std::atomic<uint64_t>, kHandshakeReasons.size()> handshakes_{};
+  // Request failures and connection refusals (disjoint groups of codes); only the codes of
+  // kRequestFailures and kConnectionRefusals are rendered.
+  std::array<std::atomic<uint64_t>, kErrcCount> failures_{};
   std::atomic<int64_t> active_connections_{0};
   // A deque never moves its elements, so references handed out stay valid as routes are added.
   mutable std::mutex routes_mutex_;  // guards adding and listing, not the counters

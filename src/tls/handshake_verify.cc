@@ -26,6 +26,13 @@ HandshakeOutcome* mutable_outcome(SSL* ssl) {
   return OutcomeSlot::set(ssl, HandshakeOutcome{});
 }
 
+// The reason a chain or leaf check's failure is counted under: the failure table's. A check that
+// failed for a code the table gives no handshake reason (an argument or crypto error inside it)
+// still refused the certificate, and says so.
+HandshakeReason refusal_reason(Errc code) {
+  return handshake_reason(code).value_or(HandshakeReason::bad_certificate);
+}
+
 void reject(HandshakeOutcome& out, HandshakeReason reason, std::string detail) {
   out.reason = reason;
   out.decided = true;
@@ -68,7 +75,7 @@ int check_path(X509_STORE_CTX* store_ctx, HandshakeOutcome& out) {
   auto checked = verify::check_chain(chain, client);
   if (checked) return X509_V_OK;
   if (!chain.empty()) out.serial_hex = x509::serial_hex(chain.front());
-  reject(out, reason_from_errc(checked.error().code), checked.error().message);
+  reject(out, refusal_reason(checked.error().code), checked.error().message);
   // bad_purpose gets unsupported_certificate, as OpenSSL's own EKU refusal does; the rest
   // bad_certificate (see check_leaf).
   return checked.error().code == Errc::bad_purpose ? X509_V_ERR_INVALID_PURPOSE
@@ -107,7 +114,7 @@ int verify_certificate(X509_STORE_CTX* store_ctx, void* arg) {
     int depth = X509_STORE_CTX_get_error_depth(store_ctx);
     X509* at_fault = X509_STORE_CTX_get_current_cert(store_ctx);
     if (leaf != nullptr) out.serial_hex = x509::serial_hex(leaf);
-    reject(out, reason_from_errc(verify::reason_for_verify_error(err)),
+    reject(out, refusal_reason(verify::reason_for_verify_error(err)),
            x509::describe_at_depth(at_fault, static_cast<size_t>(depth)) + ": " +
                X509_verify_cert_error_string(err));
     return 0;

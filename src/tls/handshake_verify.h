@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tls/alerts.h"
+#include "common/handshake_reason.h"
 #include "verify/identity.h"
 #include "x509/handles.h"
 

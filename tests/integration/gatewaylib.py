@@ -5,9 +5,11 @@ The gateway binds port 0 and reports the ports it got in `listening` lines; `sta
 once the `ready` line arrived and /readyz answers 200. Every wait is bounded and says what did
 not happen.
 """
+import contextlib
 import json
 import os
 import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +21,8 @@ from tetherlib import TETHER
 
 START_TIMEOUT = 60
 STOP_TIMEOUT = 15
+COUNT_TIMEOUT = 10
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
 def free_port():
@@ -189,3 +193,43 @@ class Gateway:
             if line.startswith(line_prefix):
                 return float(line.rsplit(" ", 1)[1])
         raise AssertionError(f"no metrics line starts with {line_prefix!r}:\n{text}")
+
+    def counter(self, name, **labels):
+        """The value of the series `name` whose labels include `labels`. The failure table's label
+        sets are rendered from the start, so a series that is missing is an error, not a 0."""
+        _, text = self.admin_get("/metrics")
+        values = []
+        for line in text.splitlines():
+            series, _, value = line.rpartition(" ")
+            metric, _, label_text = series.partition("{")
+            if metric != name:
+                continue
+            have = dict(LABEL.findall(label_text))
+            if all(have.get(k) == str(v) for k, v in labels.items()):
+                values.append(float(value))
+        assert len(values) == 1, f"{len(values)} series {name}{labels} in /metrics:\n{text}"
+        return values[0]
+
+    @contextlib.contextmanager
+    def counts(self, name, by=1, at_least=False, **labels):
+        """Asserts that what runs inside the block adds `by` (or, with at_least, `by` or more) to
+        the series `name`{labels}, e.g. `with gw.counts("tether_request_errors_total",
+        reason="forbidden"):`."""
+        before = self.counter(name, **labels)
+        yield
+        self.wait_count(name, before, by, at_least, **labels)
+
+    def wait_count(self, name, before, by=1, at_least=False, **labels):
+        """Waits until the series `name`{labels} went from `before` up by `by` (at_least: by `by`
+        or more), and asserts it. Counters are bumped as the gateway finishes a handshake or a
+        request, which may be just after the client saw the answer: the wait is bounded."""
+        deadline = time.monotonic() + COUNT_TIMEOUT
+        while True:
+            now = self.counter(name, **labels)
+            if now - before >= by or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        if at_least:
+            assert now - before >= by, f"{name}{labels} went from {before} to {now}, not up by {by}+"
+        else:
+            assert now - before == by, f"{name}{labels} went from {before} to {now}, not up by {by}"

@@ -303,7 +303,8 @@ def test_trust_domain_comes_from_the_store_and_a_different_one_is_refused(server
 
 def test_upstream_down_is_502_with_json(gateway, server_pki, acme):
     start = gateway.mark()
-    _, body, status = curl(gateway, server_pki, acme, "acme.test", "/down/x")
+    with gateway.counts("tether_request_errors_total", reason="bad_gateway", status="502"):
+        _, body, status = curl(gateway, server_pki, acme, "acme.test", "/down/x")
     assert status == "502", body
     assert json.loads(body)["error"] == "bad_gateway", body
     assert json.loads(body)["route"] == "acme-down", body
@@ -317,6 +318,11 @@ def test_upstream_down_is_502_with_json(gateway, server_pki, acme):
 
 # --- refused handshakes: alert seen by the client, reason in the log ---------------------------
 
+def refused_handshake(gw, reason, at_least=False):
+    """The block refuses one handshake (at_least: one or more) counted under `reason`."""
+    return gw.counts("tether_handshakes_total", at_least=at_least, result="rejected", reason=reason)
+
+
 def assert_refused(gw, start, proc, alert_text, reason):
     assert proc.returncode != 0, proc.stdout + proc.stderr
     assert alert_text in proc.stderr, f"expected the client to see '{alert_text}':\n{proc.stderr}"
@@ -326,7 +332,8 @@ def assert_refused(gw, start, proc, alert_text, reason):
 
 def test_curl_without_certificate_is_certificate_required(gateway, server_pki):
     start = gateway.mark()
-    proc, _, _ = curl(gateway, server_pki, None, "acme.test")
+    with refused_handshake(gateway, "certificate_required"):
+        proc, _, _ = curl(gateway, server_pki, None, "acme.test")
     line = assert_refused(gateway, start, proc, "alert certificate required", "certificate_required")
     assert line["alert"] == "certificate_required", line
 
@@ -336,7 +343,8 @@ def test_curl_from_another_ca_with_the_same_cn_is_unknown_ca(gateway, server_pki
     other.tenant("acme")
     impostor = testpki.make_bundle(other, "acme", "edge-1", "--key-type", "ecdsa-p256")
     start = gateway.mark()
-    proc, _, _ = curl(gateway, server_pki, impostor, "acme.test")
+    with refused_handshake(gateway, "unknown_issuer"):
+        proc, _, _ = curl(gateway, server_pki, impostor, "acme.test")
     line = assert_refused(gateway, start, proc, "alert unknown ca", "unknown_issuer")
     assert line["serial"] == impostor.serial_hex, line
 
@@ -345,7 +353,8 @@ def test_curl_with_server_auth_only_certificate_is_unsupported_certificate(gatew
     bundle = issue_with_tether_key(pki, tmp_path, "connector/acme/server-only", ExtendedKeyUsageOID.SERVER_AUTH,
                                    "spiffe://tether.internal/tenant/acme/connector/server-only")
     start = gateway.mark()
-    proc, _, _ = curl(gateway, server_pki, bundle, "acme.test")
+    with refused_handshake(gateway, "bad_purpose"):
+        proc, _, _ = curl(gateway, server_pki, bundle, "acme.test")
     assert_refused(gateway, start, proc, "alert unsupported certificate", "bad_purpose")
 
 
@@ -356,16 +365,18 @@ def test_certificate_openssl_accepts_but_tether_refuses_is_bad_certificate(gatew
                                    "spiffe://tether.internal/tenant/acme/connector/underscore",
                                    extra_sans=[x509.DNSName("edge_1.acme.test")])
     start = gateway.mark()
-    proc, _, _ = curl(gateway, server_pki, bundle, "acme.test")
+    with refused_handshake(gateway, "bad_certificate"):
+        proc, _, _ = curl(gateway, server_pki, bundle, "acme.test")
     line = assert_refused(gateway, start, proc, "alert bad certificate", "bad_certificate")
     assert "subjectAltName dNSName 'edge_1.acme.test' is not a host name" in line["detail"], line
 
 
 def test_tls11_client_is_protocol_version(gateway, server_pki, acme):
     start = gateway.mark()
-    proc = run(["openssl", "s_client", "-connect", f"127.0.0.1:{gateway.port}", "-servername", "acme.test",
-                "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", "-cert", str(acme.chain), "-key", str(acme.key)],
-               input="", timeout=CLIENT_TIMEOUT)
+    with refused_handshake(gateway, "protocol_version"):
+        proc = run(["openssl", "s_client", "-connect", f"127.0.0.1:{gateway.port}", "-servername", "acme.test",
+                    "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", "-cert", str(acme.chain), "-key", str(acme.key)],
+                   input="", timeout=CLIENT_TIMEOUT)
     assert proc.returncode != 0
     assert "alert protocol version" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     line = gateway.handshake_line(start, outcome="rejected", reason="protocol_version")
@@ -379,7 +390,8 @@ def test_curl_with_expired_certificate_is_certificate_expired(pki, server_pki, u
                  routes_toml(upstreams, free_port(), free_port()), env=faketime_env("+2d"), workers=1)
     with gw:
         start = gw.mark()
-        proc, _, _ = curl(gw, server_pki, bundle, "acme.test")
+        with refused_handshake(gw, "expired"):
+            proc, _, _ = curl(gw, server_pki, bundle, "acme.test")
         line = assert_refused(gw, start, proc, "alert certificate expired", "expired")
     assert line["alert"] == "certificate_expired", line
 
@@ -389,7 +401,8 @@ def test_curl_with_expired_certificate_is_certificate_expired(pki, server_pki, u
 def test_tenant_a_gets_403_on_tenant_b_route(gateway, server_pki, acme, upstreams):
     before = len(upstreams["globex"].requests)
     start = gateway.mark()
-    _, body, status = curl(gateway, server_pki, acme, "globex.test", "/private")
+    with gateway.counts("tether_request_errors_total", reason="forbidden", status="403"):
+        _, body, status = curl(gateway, server_pki, acme, "globex.test", "/private")
     assert status == "403", body
     refusal = json.loads(body)
     assert refusal["error"] == "forbidden" and refusal["route"] == "globex-api", refusal
@@ -401,12 +414,14 @@ def test_tenant_a_gets_403_on_tenant_b_route(gateway, server_pki, acme, upstream
 def test_sni_of_one_host_and_host_header_of_another_never_reaches_it(gateway, server_pki, acme, upstreams):
     before = len(upstreams["globex"].requests)
     # SNI globex.test (B's host), Host acme.test (A's): routed by SNI, so B's rules decide: 403.
-    _, body, status = curl(gateway, server_pki, acme, "globex.test", "/x", ["-H", "Host: acme.test"])
+    with gateway.counts("tether_request_errors_total", reason="forbidden"):
+        _, body, status = curl(gateway, server_pki, acme, "globex.test", "/x", ["-H", "Host: acme.test"])
     assert status == "403", body
     assert json.loads(body)["route"] == "globex-api", body
     # SNI acme.test (A's own), Host globex.test: allowed on A's route, but the Host names another
     # host than the TLS session was made for: 421 Misdirected Request.
-    _, body, status = curl(gateway, server_pki, acme, "acme.test", "/x", ["-H", "Host: globex.test"])
+    with gateway.counts("tether_request_errors_total", reason="misdirected_request", status="421"):
+        _, body, status = curl(gateway, server_pki, acme, "acme.test", "/x", ["-H", "Host: globex.test"])
     assert status == "421", body
     assert json.loads(body)["error"] == "misdirected_request", body
     assert len(upstreams["globex"].requests) == before, "tenant B's upstream saw tenant A's request"
@@ -424,7 +439,8 @@ def test_session_ticket_for_one_sni_does_not_resume_under_another(gateway, serve
         assert http_over(s, "acme.test", close=True)[0] == 200
     start = gateway.mark()
     before = len(upstreams["globex"].requests)
-    with connect(gateway, ctx, "globex.test", session) as s:
+    with gateway.counts("tether_request_errors_total", reason="forbidden"), \
+            connect(gateway, ctx, "globex.test", session) as s:
         assert not s.session_reused, "a ticket issued for acme.test resumed under globex.test"
         status, _, body = http_over(s, "globex.test", close=True)
     assert status == 403, body
@@ -441,7 +457,8 @@ def test_tls12_resumed_session_keeps_its_sni_and_a_host_for_another_is_421(gatew
         session = s.session
     start = gateway.mark()
     before = len(upstreams["globex"].requests)
-    with connect(gateway, ctx, "acme.test", session) as s:
+    with gateway.counts("tether_request_errors_total", reason="misdirected_request"), \
+            connect(gateway, ctx, "acme.test", session) as s:
         assert s.session_reused, "the TLS 1.2 session did not resume"
         assert s.version() == "TLSv1.2"
         status, _, body = http_over(s, "globex.test", close=True)
@@ -543,7 +560,8 @@ def test_tcp_route_denies_another_tenant(gateway, server_pki, globex):
     port = next(iter(gateway.tcp_ports.values()))
     start = gateway.mark()
     tls = ["--cafile", str(server_pki / "server-ca.pem"), "--cert", str(globex.chain), "--key", str(globex.key)]
-    proc = mqtt_pub("localhost", port, "tether/test", "x", tls_args=tls, check=False)
+    with gateway.counts("tether_request_errors_total", reason="forbidden", status="403"):
+        proc = mqtt_pub("localhost", port, "tether/test", "x", tls_args=tls, check=False)
     assert proc.returncode != 0, proc.stdout + proc.stderr
     line = gateway.request_line(start, route="acme-mqtt", status=403)
     assert line["identity"] == "connector/globex/gx-1", line
@@ -555,6 +573,9 @@ def test_metrics_and_health(gateway):
     assert gateway.admin_get("/healthz")[0] == 200
     assert gateway.admin_get("/readyz")[0] == 200
     assert gateway.metric('tether_handshakes_total{result="accepted",reason="ok"') >= 1
+    # The failure table's label sets are there from the start, counted or not.
+    assert gateway.counter("tether_request_errors_total", reason="request_timeout", status="408") >= 0
+    assert gateway.counter("tether_connections_refused_total", reason="max_connections") >= 0
     assert gateway.metric("tether_revocation_feed_up") == 1
     assert gateway.metric("tether_server_certificate_expiry_timestamp_seconds") > time.time()
     assert 0 <= gateway.metric("tether_revocation_sync_age_seconds") < 30
@@ -599,6 +620,7 @@ def test_revocation_closes_live_connections_and_refuses_new_handshakes_within_1s
 
     refused_at, attempts = None, []
     deadline = finished + 10
+    revoked_before = gateway.counter("tether_handshakes_total", reason="revoked")
     while refused_at is None and time.monotonic() < deadline:
         began = time.monotonic()
         try:
@@ -634,12 +656,14 @@ def test_revocation_closes_live_connections_and_refuses_new_handshakes_within_1s
     event = gateway.wait_for(lambda e: e.get("event") == "connections_closed", 10,
                              "a connections_closed line", start)
     assert event["reason"] == "revoked" and bundle.serial_hex in event["serials"], event
+    gateway.wait_count("tether_handshakes_total", revoked_before, at_least=True, reason="revoked")
 
 
 def test_curl_with_revoked_certificate_sees_certificate_revoked(gateway, server_pki, pki):
     bundle = testpki.make_bundle(pki, "acme", "revoked-2", "--key-type", "ecdsa-p256")
     pki.check("connector", "revoke", "--tenant", "acme", "--id", "revoked-2")
     deadline = time.monotonic() + 5
+    revoked_before = gateway.counter("tether_handshakes_total", reason="revoked")
     while True:  # bounded: the feed polls every 50 ms in these tests
         start = gateway.mark()
         proc, _, _ = curl(gateway, server_pki, bundle, "acme.test")
@@ -648,6 +672,7 @@ def test_curl_with_revoked_certificate_sees_certificate_revoked(gateway, server_
         if (proc.returncode != 0 and "alert" in proc.stderr) or time.monotonic() > deadline:
             break
     assert_refused(gateway, start, proc, "alert certificate revoked", "revoked")
+    gateway.wait_count("tether_handshakes_total", revoked_before, at_least=True, reason="revoked")
 
 
 def copy_store(src, dst):
@@ -688,7 +713,8 @@ def test_store_unreachable_keeps_the_last_known_set(pki, server_pki, upstreams, 
             assert "locking protocol" in down["error"], down
             assert gw.metric("tether_revocation_feed_up") == 0
             # The last known set still applies.
-            proc, _, _ = curl(gw, server_pki, bundle, "acme.test")
+            with refused_handshake(gw, "revoked"):
+                proc, _, _ = curl(gw, server_pki, bundle, "acme.test")
             assert_refused(gw, start, proc, "alert certificate revoked", "revoked")
         finally:
             locker.kill()
@@ -706,17 +732,22 @@ def test_upstream_timeout_is_504_and_limits_are_enforced(pki, server_pki, acme, 
                  limits={"upstream_timeout": "1s", "max_header_bytes": 2048, "max_body_bytes": 4096})
     with gw:
         start = gw.mark()
-        _, body, status = curl(gw, server_pki, acme, "acme.test", "/slow?ms=5000")
+        with gw.counts("tether_request_errors_total", reason="upstream_timeout", status="504"):
+            _, body, status = curl(gw, server_pki, acme, "acme.test", "/slow?ms=5000")
         assert status == "504", body
         assert json.loads(body)["error"] == "upstream_timeout", body
         line = gw.request_line(start, route="acme-api", status=504)
         assert "upstream_timeout" in line["detail"], line
 
-        _, body, status = curl(gw, server_pki, acme, "acme.test", "/big-header", ["-H", "X-Big: " + "a" * 4000])
+        with gw.counts("tether_request_errors_total", reason="headers_too_large", status="431"):
+            _, body, status = curl(gw, server_pki, acme, "acme.test", "/big-header",
+                                   ["-H", "X-Big: " + "a" * 4000])
         assert status == "431", body
         assert json.loads(body)["error"] == "headers_too_large", body
 
-        _, body, status = curl(gw, server_pki, acme, "acme.test", "/upload", ["--data-binary", "x" * 10000])
+        with gw.counts("tether_request_errors_total", reason="body_too_large", status="413"):
+            _, body, status = curl(gw, server_pki, acme, "acme.test", "/upload",
+                                   ["--data-binary", "x" * 10000])
         assert status == "413", body
         assert json.loads(body)["error"] == "body_too_large", body
 

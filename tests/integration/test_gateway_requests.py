@@ -187,6 +187,9 @@ def inside(path, prefix):
 
 def test_encoded_targets_never_leave_their_route(gateway, server_pki, acme, files):
     assert len(ESCAPES) >= 30
+    errors = "tether_request_errors_total"
+    bad_before = gateway.counter(errors, reason="bad_request")
+    no_route_before = gateway.counter(errors, reason="no_route")
     outcomes = []
     for i, target in enumerate(ESCAPES):
         case = f"escape-{i}"
@@ -213,6 +216,11 @@ def test_encoded_targets_never_leave_their_route(gateway, server_pki, acme, file
             refused += 1
     print(f"\n{len(ESCAPES)} targets: {refused} refused by the gateway, "
           f"{len(ESCAPES) - refused} reached nginx inside /acme")
+    # Each refusal was counted under its reason.
+    refused_with = lambda code: sum(1 for case, _, status, _ in outcomes
+                                    if case not in served and status == code)
+    gateway.wait_count(errors, bad_before, refused_with(400), reason="bad_request")
+    gateway.wait_count(errors, no_route_before, refused_with(404), reason="no_route")
     # The control: acme reads its own file; globex's route refuses acme by identity.
     status, _, body, _ = exchange(gateway, server_pki, acme, get("/acme/secret.txt", "control"))
     assert (status, body) == (200, ACME_SECRET.encode())
@@ -223,7 +231,8 @@ def test_encoded_targets_never_leave_their_route(gateway, server_pki, acme, file
 def test_encoded_dot_segment_is_400_naming_the_segment(gateway, server_pki, acme, files):
     start = gateway.mark()
     target = "/acme/%2e%2e/globex/named.txt"
-    status, _, body, closed = exchange(gateway, server_pki, acme, get(target, "named"))
+    with gateway.counts("tether_request_errors_total", reason="bad_request", status="400"):
+        status, _, body, closed = exchange(gateway, server_pki, acme, get(target, "named"))
     assert status == 400
     assert b'dot segment \\"%2e%2e\\"' in body, body
     # Log lines are written in batches: wait for this request's own line.
@@ -260,7 +269,9 @@ def test_bad_transfer_encoding_is_refused_and_closes(gateway, server_pki, acme, 
     path = f"/echo/te-{case}"
     request = (f"POST {path} HTTP/1.1\r\nHost: acme.test\r\nTransfer-Encoding: {te}\r\n"
                f"X-Test-Case: te\r\n\r\n").encode() + SMUGGLED
-    got, _, body, closed = exchange(gateway, server_pki, acme, request)
+    reason = {400: "bad_request", 501: "not_implemented"}[status]
+    with gateway.counts("tether_request_errors_total", reason=reason, status=str(status)):
+        got, _, body, closed = exchange(gateway, server_pki, acme, request)
     assert got == status, body
     assert closed, "the gateway kept a connection whose framing it refused"
     # This request's own line (log lines come in batches). Two Transfer-Encoding fields where
@@ -276,7 +287,8 @@ def test_transfer_encoding_with_content_length_is_400(gateway, server_pki, acme,
     before = len(echo.requests)
     request = (b"POST /echo/x HTTP/1.1\r\nHost: acme.test\r\nContent-Length: 5\r\n"
                b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + SMUGGLED)
-    got, _, _, closed = exchange(gateway, server_pki, acme, request)
+    with gateway.counts("tether_request_errors_total", reason="bad_request"):
+        got, _, _, closed = exchange(gateway, server_pki, acme, request)
     assert got == 400 and closed
     assert echo.requests[before:] == []
 
@@ -394,7 +406,8 @@ def test_proxy_protocol_from_a_trusted_balancer_names_the_client(pki, server_pki
 
         # A client that connects directly (no header) is refused before TLS, with the reason.
         start = gw.mark()
-        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        with gw.counts("tether_connections_refused_total", reason="proxy_protocol_invalid"), \
+                pytest.raises((ssl.SSLError, ConnectionError, OSError)):
             exchange(gw, server_pki, acme, get("/echo/direct", "direct"))
         line = gw.wait_for(lambda e: e.get("event") == "connection_refused", 15,
                            "a connection_refused line", start)
@@ -408,7 +421,8 @@ def test_proxy_protocol_from_an_untrusted_address_is_refused(pki, server_pki, ac
         start = gw.mark()
         before = len(echo.requests)
         header = proxy_v2_header("203.0.113.9", 4242, "127.0.0.1", gw.port)
-        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        with gw.counts("tether_connections_refused_total", reason="proxy_protocol_untrusted"), \
+                pytest.raises((ssl.SSLError, ConnectionError, OSError)):
             exchange_behind_balancer(gw, server_pki, acme, header, get("/echo/x", "untrusted"))
         line = gw.wait_for(lambda e: e.get("event") == "connection_refused", 15,
                            "a connection_refused line", start)
@@ -425,7 +439,8 @@ def test_connections_per_source_are_limited(pki, server_pki, acme, files, echo, 
         held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", gw.port), timeout=CLIENT_TIMEOUT),
                                 server_hostname="acme.test") for _ in range(2)]
         start = gw.mark()
-        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        with gw.counts("tether_connections_refused_total", reason="max_connections_per_source"), \
+                pytest.raises((ssl.SSLError, ConnectionError, OSError)):
             exchange(gw, server_pki, acme, get("/acme/secret.txt", "third"))
         line = gw.wait_for(lambda e: e.get("event") == "connection_refused", 15,
                            "a connection_refused line", start)

@@ -203,8 +203,10 @@ def test_header_timeout_closes_slow_clients_with_a_log_line(pki, acme, upstream,
     ctx = client_context(server, acme)
     with gw:
         start = gw.mark()
-        with SlowlorisClients("127.0.0.1", gw.port, count=20, ssl_context=ctx,
-                              server_hostname="acme.test", interval=0.5) as slow:
+        with gw.counts("tether_request_errors_total", at_least=True, reason="request_timeout",
+                       status="408"), \
+                SlowlorisClients("127.0.0.1", gw.port, count=20, ssl_context=ctx,
+                                 server_hostname="acme.test", interval=0.5) as slow:
             slow.wait_closed(timeout=30)
             assert slow.open_count == 0
         line = gw.request_line(start, status=408)

@@ -241,7 +241,8 @@ def test_chunked_upload_and_close_delimited_answers_are_reframed(gateway, server
 
 def test_request_body_over_the_limit_mid_stream_is_413(gateway, server_pki, acme, echo):
     start = gateway.mark()
-    with tls_connect(gateway, server_pki, acme) as s:
+    with gateway.counts("tether_request_errors_total", reason="body_too_large", status="413"), \
+            tls_connect(gateway, server_pki, acme) as s:
         # Chunked, so the size is known only as it arrives: 17 MiB against a 16 MiB limit.
         s.sendall(b"POST /upload/too-big HTTP/1.1\r\nHost: acme.test\r\nTransfer-Encoding: chunked\r\n\r\n")
         chunk = b"%x\r\n%s\r\n" % (MIB, b"z" * MIB)

@@ -68,14 +68,13 @@ std::string json_or_null(const std::string& s) {
 }
 
 void print_outcome(SSL* ssl, const HandshakeOutcome& out) {
-  const auto& info = tether::tls::alert_info(out.reason);
   std::string line = "{\"outcome\":";
   line += out.ok() ? "\"ok\"" : "\"rejected\"";
-  line += ",\"reason\":" + json_string(info.reason);
-  line += ",\"alert\":" + json_or_null(std::string(info.alert));
+  line += ",\"reason\":" + json_string(tether::reason_token(out.reason));
+  line += ",\"alert\":" + json_or_null(std::string(tether::alert_name(out.reason)));
   line += ",\"alert_sent\":" +
           (out.alert_sent < 0 ? std::string("null")
-                              : json_string(tether::tls::alert_name_for_number(out.alert_sent)));
+                              : json_string(tether::tls_alert_name_for_number(out.alert_sent)));
   line += ",\"identity\":" + json_or_null(out.identity ? out.identity->common_name() : "");
   line += ",\"serial\":" + json_or_null(out.serial_hex);
   line += ",\"sha256\":" + json_or_null(out.ok() ? out.fingerprint_sha256 : "");

@@ -31,35 +31,35 @@ TEST(RequestFraming, FinalCodingOtherThanChunkedIs400) {
                   "chunkedx", "chunked identity"}) {
     auto refusal = check_request_framing(head({te}));
     ASSERT_TRUE(refusal) << te;
-    EXPECT_EQ(refusal->status, 400) << te;
+    EXPECT_EQ(refusal->code, Errc::bad_request) << te;
     EXPECT_NE(refusal->reason.find("does not end in chunked"), std::string::npos)
         << refusal->reason;
   }
   // The codings of several fields are one list (RFC 9110 5.3).
   auto split = check_request_framing(head({"chunked", "identity"}));
   ASSERT_TRUE(split);
-  EXPECT_EQ(split->status, 400);
+  EXPECT_EQ(split->code, Errc::bad_request);
   EXPECT_NE(split->reason.find("\"chunked, identity\""), std::string::npos) << split->reason;
 }
 
 TEST(RequestFraming, ChunkedTwiceIs400) {
   auto refusal = check_request_framing(head({"chunked, chunked"}));
   ASSERT_TRUE(refusal);
-  EXPECT_EQ(refusal->status, 400);
+  EXPECT_EQ(refusal->code, Errc::bad_request);
   EXPECT_NE(refusal->reason.find("more than once"), std::string::npos) << refusal->reason;
 }
 
 TEST(RequestFraming, OtherCodingBeforeChunkedIs501NamingIt) {
   auto refusal = check_request_framing(head({"gzip, chunked"}));
   ASSERT_TRUE(refusal);
-  EXPECT_EQ(refusal->status, 501);
+  EXPECT_EQ(refusal->code, Errc::not_implemented);
   EXPECT_NE(refusal->reason.find("\"gzip\""), std::string::npos) << refusal->reason;
 }
 
 TEST(RequestFraming, TransferEncodingInHttp10Is400) {
   auto refusal = check_request_framing(head({"chunked"}, 10));
   ASSERT_TRUE(refusal);
-  EXPECT_EQ(refusal->status, 400);
+  EXPECT_EQ(refusal->code, Errc::bad_request);
   EXPECT_NE(refusal->reason.find("HTTP/1.0"), std::string::npos) << refusal->reason;
 }
 

@@ -12,7 +12,7 @@ TEST(AccessLog, RejectedHandshakeLineCarriesReasonAlertAndDetail) {
   e.time_ms = 1801396800250;  // 2027-01-31T12:00:00.250Z
   e.peer = "127.0.0.1:53412";
   e.sni = "acme.example.com";
-  e.reason = tls::HandshakeReason::expired;
+  e.reason = HandshakeReason::expired;
   e.alert_sent = 45;  // certificate_expired, as recorded when OpenSSL wrote it
   e.detail = "certificate at depth 0 (CN=connector/acme/edge-1): certificate has expired";
   e.serial = "3f82";
@@ -32,11 +32,11 @@ TEST(AccessLog, RejectedHandshakeLineCarriesReasonAlertAndDetail) {
 
 TEST(AccessLog, AlertIsTheOneSentNotTheOneTheReasonWouldGet) {
   HandshakeLogEntry e;
-  e.reason = tls::HandshakeReason::handshake_failure;
+  e.reason = HandshakeReason::handshake_failure;
   e.alert_sent = -1;  // the client went away: nothing was sent
   auto none = boost::json::parse(handshake_log_line(e)).as_object();
   EXPECT_EQ(none.at("alert").as_string(), "");
-  e.reason = tls::HandshakeReason::bad_certificate;
+  e.reason = HandshakeReason::bad_certificate;
   e.alert_sent = 48;  // unknown_ca, what OpenSSL wrote
   auto sent = boost::json::parse(handshake_log_line(e)).as_object();
   EXPECT_EQ(sent.at("alert").as_string(), "unknown_ca");
@@ -69,7 +69,7 @@ TEST(AccessLog, BytesThatAreNotUtf8StayValidJson) {
 TEST(AccessLog, NumbersAndBooleansAreJsonValues) {
   HandshakeLogEntry e;
   e.time_ms = 1800000000123;
-  e.reason = tls::HandshakeReason::ok;
+  e.reason = HandshakeReason::ok;
   e.resumed = true;
   e.duration_ms = 2.5;
   auto doc = boost::json::parse(handshake_log_line(e)).as_object();

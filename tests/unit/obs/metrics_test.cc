@@ -13,10 +13,10 @@ bool has_line(const std::string& text, const std::string& line) {
 
 TEST(GatewayMetrics, HandshakesAreCountedByReasonWithTheirAlert) {
   GatewayMetrics m({"acme-api"});
-  m.handshake(tls::HandshakeReason::ok);
-  m.handshake(tls::HandshakeReason::revoked);
-  m.handshake(tls::HandshakeReason::revoked);
-  EXPECT_EQ(m.handshakes(tls::HandshakeReason::revoked), 2u);
+  m.handshake(HandshakeReason::ok);
+  m.handshake(HandshakeReason::revoked);
+  m.handshake(HandshakeReason::revoked);
+  EXPECT_EQ(m.handshakes(HandshakeReason::revoked), 2u);
   std::string text = m.render_prometheus({});
   EXPECT_TRUE(
       has_line(text, R"(tether_handshakes_total{result="accepted",reason="ok",alert="none"} 1)"))
@@ -24,6 +24,50 @@ TEST(GatewayMetrics, HandshakesAreCountedByReasonWithTheirAlert) {
   EXPECT_TRUE(has_line(
       text,
       R"(tether_handshakes_total{result="rejected",reason="revoked",alert="certificate_revoked"} 2)"))
+      << text;
+}
+
+TEST(GatewayMetrics, EveryHandshakeReasonOfTheTableIsRenderedFromTheStart) {
+  std::string text = GatewayMetrics({}).render_prometheus({});
+  for (HandshakeReason reason : kHandshakeReasons) {
+    EXPECT_NE(text.find("reason=\"" + std::string(reason_token(reason)) + "\""), std::string::npos)
+        << reason_token(reason);
+  }
+  EXPECT_TRUE(has_line(
+      text,
+      R"(tether_handshakes_total{result="rejected",reason="certificate_required",alert="certificate_required"} 0)"))
+      << text;
+}
+
+TEST(GatewayMetrics, RequestFailuresAreCountedByReasonWithTheirStatus) {
+  GatewayMetrics m({});
+  m.request_failed(Errc::forbidden);
+  m.request_failed(Errc::forbidden);
+  m.request_failed(Errc::upstream_timeout);
+  EXPECT_EQ(m.request_failures(Errc::forbidden), 2u);
+  std::string text = m.render_prometheus({});
+  EXPECT_TRUE(has_line(text, R"(tether_request_errors_total{reason="forbidden",status="403"} 2)"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, R"(tether_request_errors_total{reason="upstream_timeout",status="504"} 1)"))
+      << text;
+  // Every request failure of the table has its series, counted or not.
+  EXPECT_TRUE(has_line(text, R"(tether_request_errors_total{reason="no_route",status="404"} 0)"))
+      << text;
+  // Failures of other groups are not request errors.
+  EXPECT_EQ(text.find("tether_request_errors_total{reason=\"io_error\""), std::string::npos);
+}
+
+TEST(GatewayMetrics, ConnectionRefusalsAreCountedByReason) {
+  GatewayMetrics m({});
+  m.connection_refused(Errc::max_connections_per_source);
+  EXPECT_EQ(m.connections_refused(Errc::max_connections_per_source), 1u);
+  std::string text = m.render_prometheus({});
+  EXPECT_TRUE(
+      has_line(text, R"(tether_connections_refused_total{reason="max_connections_per_source"} 1)"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, R"(tether_connections_refused_total{reason="proxy_protocol_untrusted"} 0)"))
       << text;
 }
 
@@ -97,14 +141,14 @@ TEST(GatewayMetrics, ConcurrentUpdatesAreNotLost) {
   constexpr int kPerThread = 20000;
   auto work = [&] {
     for (int i = 0; i < kPerThread; ++i) {
-      m.handshake(tls::HandshakeReason::ok);
+      m.handshake(HandshakeReason::ok);
       m.route("r").request(200, 0.001);
     }
   };
   std::thread a(work), b(work);
   a.join();
   b.join();
-  EXPECT_EQ(m.handshakes(tls::HandshakeReason::ok), 2u * kPerThread);
+  EXPECT_EQ(m.handshakes(HandshakeReason::ok), 2u * kPerThread);
   EXPECT_EQ(m.route("r").requests(2), 2u * kPerThread);
 }
 
