@@ -38,6 +38,8 @@ std::string_view errc_reason(Errc code) {
       return "store_busy";
     case Errc::store_schema_too_new:
       return "store_schema_too_new";
+    case Errc::store_unsupported:
+      return "store_unsupported";
     case Errc::ca_exists:
       return "ca_exists";
     case Errc::ca_missing:

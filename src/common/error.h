@@ -29,6 +29,7 @@ enum class Errc {
   store_error,
   store_busy,
   store_schema_too_new,
+  store_unsupported,  // the store URI names an adapter this build does not include
   ca_exists,
   ca_missing,
   // Verification outcomes (tether cert verify / check-chain).

@@ -9,7 +9,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 #include <csignal>
-#include <filesystem>
 #include <thread>
 
 #include "gateway/admin_server.h"
@@ -19,7 +18,7 @@
 #include "gateway/worker.h"
 #include "net/listen_socket.h"
 #include "obs/log_sink.h"
-#include "store/sqlite_store.h"
+#include "store/open.h"
 
 namespace tether::gateway {
 
@@ -38,14 +37,15 @@ std::vector<std::string> watched_files(const std::string& config_path, const Con
   return files;
 }
 
-Result<std::unique_ptr<store::SqliteStore>> open_store(const std::string& path) {
-  // Opening a missing file would create an empty store, and with it an empty revocation set.
-  if (!std::filesystem::exists(path)) {
+Result<std::unique_ptr<store::Store>> open_store(const std::string& path) {
+  // Never created here: an empty store would mean an empty revocation set.
+  auto opened = store::open(path);
+  if (!opened && opened.error().code == Errc::not_found) {
     return make_error(Errc::io_error, "store.path '" + path +
                                           "' does not exist: point it at the tether.db of "
                                           "the CA whose connectors this gateway admits");
   }
-  return store::SqliteStore::open(path);
+  return opened;
 }
 
 // The process: everything run_gateway starts, and the control loop (signals, reload, feed
