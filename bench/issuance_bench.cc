@@ -31,7 +31,7 @@
 #include "common/fs.h"
 #include "pki/ca_files.h"
 #include "pki/lifecycle.h"
-#include "store/sqlite_store.h"
+#include "store/open.h"
 #include "x509/build.h"
 #include "x509/key.h"
 #include "x509/openssl_error.h"
@@ -216,7 +216,7 @@ Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type)
   ca_options.now = ctx.now;
   TETHER_TRY(pki::init_ca(data, ca_options));
   TETHER_ASSIGN_OR_RETURN(auto authority, pki::load_authority(data, "", kTrustDomain));
-  TETHER_ASSIGN_OR_RETURN(auto store, store::SqliteStore::open(data + "/tether.db"));
+  TETHER_ASSIGN_OR_RETURN(auto store, store::open(data + "/tether.db", {.create = true}));
   TETHER_TRY(pki::create_tenant(*store, ctx, kTenant, "Benchmark tenant"));
 
   // The same issuing key, loaded as the authority loads it, for the raw sign rows.

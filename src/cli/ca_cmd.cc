@@ -6,6 +6,7 @@
 #include "cli/context.h"
 #include "common/fs.h"
 #include "pki/ca_files.h"
+#include "store/open.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
 
@@ -74,7 +75,7 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
     if (!made && !std::filesystem::is_directory(data_dir)) must(std::move(made));
   }
   // A store left from another CA must not be adopted silently.
-  auto store = must(store::SqliteStore::open(store_path(data_dir)));
+  auto store = must(store::open(store_path(data_dir), {.create = true}));
   if (must(store->get_setting("trust_domain"))) {
     fail(Errc::ca_exists, "the store '" + store_path(data_dir) +
                               "' already records a CA: refusing to pair it with a new one");

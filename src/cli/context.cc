@@ -9,6 +9,7 @@
 
 #include "common/fs.h"
 #include "pki/ca_files.h"
+#include "store/open.h"
 
 namespace tether::cli {
 
@@ -22,12 +23,13 @@ std::string store_path(const std::string& data_dir) {
   return data_dir + "/tether.db";
 }
 
-std::unique_ptr<store::SqliteStore> open_store(const std::string& data_dir) {
-  if (!fs::exists(store_path(data_dir))) {
+std::unique_ptr<store::Store> open_store(const std::string& data_dir) {
+  auto opened = store::open(store_path(data_dir));
+  if (!opened && opened.error().code == Errc::not_found) {
     fail(Errc::ca_missing, "no tether store in '" + data_dir + "': run 'tether ca init --data " +
                                data_dir + "' first");
   }
-  return must(store::SqliteStore::open(store_path(data_dir)));
+  return must(std::move(opened));
 }
 
 std::string read_passphrase(const GlobalOptions& options) {
@@ -37,9 +39,9 @@ std::string read_passphrase(const GlobalOptions& options) {
   return {};
 }
 
-pki::Authority load_authority(const GlobalOptions& options, store::Store& store,
+pki::Authority load_authority(const GlobalOptions& options, store::SettingsStore& settings,
                               const std::string& data_dir) {
-  auto trust_domain = must(store.get_setting("trust_domain"));
+  auto trust_domain = must(settings.get_setting("trust_domain"));
   if (!trust_domain) {
     fail(Errc::ca_missing,
          "the store in '" + data_dir + "' has no CA record: run 'tether ca init'");

@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "pki/authority.h"
 #include "pki/lifecycle.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace CLI {
 class App;
@@ -47,9 +47,10 @@ inline void must(Status status) {
 
 std::string resolve_data_dir(const GlobalOptions& options);
 std::string store_path(const std::string& data_dir);
-std::unique_ptr<store::SqliteStore> open_store(const std::string& data_dir);
+// The store of an existing CA (Errc::ca_missing when there is none).
+std::unique_ptr<store::Store> open_store(const std::string& data_dir);
 // Loads the authority; needs the CA passphrase unless the keys were written unencrypted.
-pki::Authority load_authority(const GlobalOptions& options, store::Store& store,
+pki::Authority load_authority(const GlobalOptions& options, store::SettingsStore& settings,
                               const std::string& data_dir);
 std::string read_passphrase(const GlobalOptions& options);
 pki::Context make_context();

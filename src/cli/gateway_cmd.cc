@@ -8,14 +8,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
-#include <filesystem>
 #include <functional>
 
 #include "cli/context.h"
 #include "gateway/file_watch.h"
 #include "gateway/gateway.h"
 #include "obs/log_sink.h"
-#include "store/sqlite_store.h"
+#include "store/open.h"
 
 namespace tether::cli {
 
@@ -36,14 +35,14 @@ std::vector<std::string> watched_files(const std::string& config_path,
 }
 
 Result<std::unique_ptr<store::Store>> open_gateway_store(const std::string& path) {
-  // Opening a missing file would create an empty store, and with it an empty revocation set.
-  if (!std::filesystem::exists(path)) {
+  // Never created here: an empty store would mean an empty revocation set.
+  auto opened = store::open(path);
+  if (!opened && opened.error().code == Errc::not_found) {
     return make_error(Errc::io_error, "store.path '" + path +
                                           "' does not exist: point it at the tether.db of "
                                           "the CA whose connectors this gateway admits");
   }
-  TETHER_ASSIGN_OR_RETURN(auto sqlite, store::SqliteStore::open(path));
-  return std::unique_ptr<store::Store>(std::move(sqlite));
+  return opened;
 }
 
 std::vector<std::string> route_names(const gateway::Config& config) {

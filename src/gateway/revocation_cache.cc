@@ -21,7 +21,7 @@ bool RevocationCache::is_revoked(std::string_view serial_hex) const {
   return set->find(serial_hex) != set->end();
 }
 
-Status RevocationCache::refresh(store::Store& store) {
+Status RevocationCache::refresh(store::RevocationFeed& feed) {
   int64_t cursor = 0;
   {
     std::lock_guard lock(status_mutex_);
@@ -29,7 +29,7 @@ Status RevocationCache::refresh(store::Store& store) {
   }
   std::vector<std::string> added;
   for (;;) {
-    auto entries = store.revocations_after(cursor, kBatch);
+    auto entries = feed.revocations_after(cursor, kBatch);
     if (!entries) {
       std::lock_guard lock(status_mutex_);
       status_.last_error = entries.error().message;
@@ -66,13 +66,17 @@ RevocationStatus RevocationCache::status() const {
 }
 
 RevocationPoller::RevocationPoller(std::shared_ptr<RevocationCache> cache,
-                                   std::unique_ptr<store::Store> store,
+                                   std::unique_ptr<store::RevocationFeed> feed,
                                    std::chrono::milliseconds interval)
-    : cache_(std::move(cache)), store_(std::move(store)), interval_(interval) {
+    : cache_(std::move(cache)), feed_(std::move(feed)), interval_(interval) {
+  // The listener runs on the revoking thread: it only wakes this poller, which reads the feed
+  // on its own thread with its own handle.
+  pushes_ = feed_->subscribe([this](int64_t) { wake(); });
   thread_ = std::thread([this] { run(); });
 }
 
 RevocationPoller::~RevocationPoller() {
+  pushes_.reset();  // no wake() runs after this
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -81,14 +85,24 @@ RevocationPoller::~RevocationPoller() {
   thread_.join();
 }
 
+void RevocationPoller::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    pushed_ = true;
+  }
+  wake_.notify_all();
+}
+
 void RevocationPoller::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    // Cleared before reading: a push that arrives during the refresh brings another one.
+    pushed_ = false;
     lock.unlock();
     // A failed refresh keeps the last known set; status() carries the error for logs/metrics.
-    (void)cache_->refresh(*store_);
+    (void)cache_->refresh(*feed_);
     lock.lock();
-    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    wake_.wait_for(lock, interval_, [this] { return stopping_ || pushed_; });
   }
 }
 

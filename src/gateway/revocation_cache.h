@@ -1,4 +1,4 @@
-// The gateway's in-memory set of revoked serials, fed from the store's revocation log.
+// The gateway's in-memory set of revoked serials, fed from the store's revocation feed.
 //
 // Handshakes look serials up without a lock (an atomic shared_ptr to an immutable set); the
 // poller builds the next set off the hot path and swaps it in. When the store cannot be read
@@ -17,7 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "store/store.h"
+#include "store/revocation_feed.h"
 #include "tls/handshake_verify.h"
 
 namespace tether::gateway {
@@ -40,7 +40,7 @@ class RevocationCache final : public tls::RevocationSet {
 
   // Applies every revocation recorded since the last refresh. On a store error the current set
   // is kept and the error is returned (and reported by status()).
-  Status refresh(store::Store& store);
+  Status refresh(store::RevocationFeed& feed);
 
   RevocationStatus status() const;
 
@@ -57,26 +57,31 @@ class RevocationCache final : public tls::RevocationSet {
   RevocationStatus status_;
 };
 
-// Refreshes a RevocationCache from its own store connection every `interval` on a background
-// thread, until destroyed.
+// Refreshes a RevocationCache from its own feed (its own store handle, used only on the poller's
+// thread) every `interval` on a background thread, until destroyed. When the feed pushes (a
+// revocation committed in this process), the poller refreshes at once instead of at the next
+// interval; the interval still catches revocations made by other processes.
 class RevocationPoller {
  public:
-  RevocationPoller(std::shared_ptr<RevocationCache> cache, std::unique_ptr<store::Store> store,
-                   std::chrono::milliseconds interval);
+  RevocationPoller(std::shared_ptr<RevocationCache> cache,
+                   std::unique_ptr<store::RevocationFeed> feed, std::chrono::milliseconds interval);
   ~RevocationPoller();
   RevocationPoller(const RevocationPoller&) = delete;
   RevocationPoller& operator=(const RevocationPoller&) = delete;
 
  private:
   void run();
+  void wake();
 
   std::shared_ptr<RevocationCache> cache_;
-  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::RevocationFeed> feed_;
   std::chrono::milliseconds interval_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool pushed_ = false;  // a revocation was pushed since the last refresh began
   std::thread thread_;
+  store::Subscription pushes_;  // last: cancelled first, before what it wakes is torn down
 };
 
 }  // namespace tether::gateway

@@ -24,7 +24,8 @@ store::AuditEvent audit(const Context& ctx, std::string action, const verify::Id
                            std::move(serial), std::move(detail)};
 }
 
-store::CertificateRecord record_for(const IssueRequest& request, const verify::Identity& identity,
+store::CertificateRecord record_for(const Authority& authority, const IssueRequest& request,
+                                    const verify::Identity& identity,
                                     const IssuedCertificate& issued, const Context& ctx) {
   store::CertificateRecord rec;
   rec.serial = issued.serial;
@@ -39,6 +40,7 @@ store::CertificateRecord record_for(const IssueRequest& request, const verify::I
   rec.pem = issued.pem;
   rec.issued_at = ctx.now;
   rec.csr_mode = request.csr.has_value();
+  rec.issuer_fingerprint = x509::fingerprint_sha256(authority.issuing());
   return rec;
 }
 
@@ -51,7 +53,7 @@ std::string issue_detail(const IssuedCertificate& issued, bool csr_mode) {
   });
 }
 
-Status validate_request(store::Store& store, const IssueRequest& request) {
+Status validate_request(store::CertificateStore& store, const IssueRequest& request) {
   TETHER_TRY(verify::validate_id(request.tenant, "tenant id"));
   TETHER_TRY(verify::validate_id(request.connector, "connector id"));
   TETHER_TRY(validate_days(request.profile.days));
@@ -111,7 +113,7 @@ Result<IssuedBundle> issue_and_record(const Authority& authority, const Context&
 
 }  // namespace
 
-Status create_tenant(store::Store& store, const Context& ctx, const std::string& id,
+Status create_tenant(store::CertificateStore& store, const Context& ctx, const std::string& id,
                      const std::string& name) {
   TETHER_TRY(verify::validate_id(id, "tenant id"));
   if (name.size() > 200) {
@@ -128,7 +130,7 @@ Status create_tenant(store::Store& store, const Context& ctx, const std::string&
   return store.create_tenant({id, display_name, ctx.now}, event);
 }
 
-Result<IssuedBundle> create_connector(store::Store& store, const Authority& authority,
+Result<IssuedBundle> create_connector(store::CertificateStore& store, const Authority& authority,
                                       const Context& ctx, const IssueRequest& request) {
   TETHER_TRY(validate_request(store, request));
   TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(request.tenant, request.connector));
@@ -141,14 +143,14 @@ Result<IssuedBundle> create_connector(store::Store& store, const Authority& auth
                           [&](const verify::Identity& identity, const IssuedCertificate& issued) {
                             return store.create_connector(
                                 {request.tenant, request.connector, ctx.now},
-                                record_for(request, identity, issued, ctx),
+                                record_for(authority, request, identity, issued, ctx),
                                 audit(ctx, "connector.create", identity, issued.serial,
                                       issue_detail(issued, request.csr.has_value())));
                           });
 }
 
-Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const Authority& authority,
-                                                    const Context& ctx,
+Result<std::vector<IssuedBundle>> create_connectors(store::CertificateStore& store,
+                                                    const Authority& authority, const Context& ctx,
                                                     const std::vector<IssueRequest>& requests) {
   std::vector<SubjectMaterial> materials;
   std::set<std::pair<std::string, std::string>> seen;
@@ -172,7 +174,7 @@ Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const A
       TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(identity, materials[i].subject(),
                                                                   request.profile.days, ctx.now));
       batch.push_back({{request.tenant, request.connector, ctx.now},
-                       record_for(request, identity, bundle.certificate, ctx),
+                       record_for(authority, request, identity, bundle.certificate, ctx),
                        audit(ctx, "connector.create", identity, bundle.certificate.serial,
                              issue_detail(bundle.certificate, request.csr.has_value()))});
       bundles.push_back(std::move(bundle));
@@ -190,7 +192,7 @@ Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const A
   }
 }
 
-Result<IssuedBundle> renew_connector(store::Store& store, const Authority& authority,
+Result<IssuedBundle> renew_connector(store::CertificateStore& store, const Authority& authority,
                                      const Context& ctx, const IssueRequest& request) {
   TETHER_TRY(validate_request(store, request));
   TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(request.tenant, request.connector));
@@ -202,14 +204,14 @@ Result<IssuedBundle> renew_connector(store::Store& store, const Authority& autho
   return issue_and_record(authority, ctx, request,
                           [&](const verify::Identity& identity, const IssuedCertificate& issued) {
                             return store.add_certificate(
-                                record_for(request, identity, issued, ctx),
+                                record_for(authority, request, identity, issued, ctx),
                                 audit(ctx, "connector.renew", identity, issued.serial,
                                       issue_detail(issued, request.csr.has_value())));
                           });
 }
 
-Result<std::vector<std::string>> revoke_connector(store::Store& store, const Context& ctx,
-                                                  const std::string& tenant,
+Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store,
+                                                  const Context& ctx, const std::string& tenant,
                                                   const std::string& connector,
                                                   const std::optional<std::string>& serial,
                                                   int reason) {
@@ -232,7 +234,7 @@ Result<std::vector<std::string>> revoke_connector(store::Store& store, const Con
   return store.revoke(tenant, connector, normalized, reason, ctx.now, event);
 }
 
-Result<x509::X509CrlPtr> issue_crl(store::Store& store, const Authority& authority,
+Result<x509::X509CrlPtr> issue_crl(store::CertificateStore& store, const Authority& authority,
                                    const Context& ctx, int64_t validity_seconds) {
   if (validity_seconds < kMinCrlValiditySeconds || validity_seconds > kMaxCrlValiditySeconds) {
     return make_error(Errc::invalid_argument, "CRL validity of " +

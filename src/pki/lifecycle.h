@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "pki/authority.h"
-#include "store/store.h"
+#include "store/certificate_store.h"
 
 namespace tether::pki {
 
@@ -31,27 +31,27 @@ struct IssuedBundle {
   x509::PkeyPtr private_key;  // null in CSR mode
 };
 
-Status create_tenant(store::Store& store, const Context& ctx, const std::string& id,
+Status create_tenant(store::CertificateStore& store, const Context& ctx, const std::string& id,
                      const std::string& name);
 
 // Validates ids, the tenant's existence and (in CSR mode) the CSR, before anything is signed.
-Result<IssuedBundle> create_connector(store::Store& store, const Authority& authority,
+Result<IssuedBundle> create_connector(store::CertificateStore& store, const Authority& authority,
                                       const Context& ctx, const IssueRequest& request);
 // Creates many connectors at once (bulk import): every request is validated and issued first,
 // then all are recorded in one transaction. All or nothing.
-Result<std::vector<IssuedBundle>> create_connectors(store::Store& store, const Authority& authority,
-                                                    const Context& ctx,
+Result<std::vector<IssuedBundle>> create_connectors(store::CertificateStore& store,
+                                                    const Authority& authority, const Context& ctx,
                                                     const std::vector<IssueRequest>& requests);
-Result<IssuedBundle> renew_connector(store::Store& store, const Authority& authority,
+Result<IssuedBundle> renew_connector(store::CertificateStore& store, const Authority& authority,
                                      const Context& ctx, const IssueRequest& request);
-Result<std::vector<std::string>> revoke_connector(store::Store& store, const Context& ctx,
-                                                  const std::string& tenant,
+Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store,
+                                                  const Context& ctx, const std::string& tenant,
                                                   const std::string& connector,
                                                   const std::optional<std::string>& serial,
                                                   int reason);
 
 // A CRL of every revoked certificate, with the next crlNumber, valid for `validity_seconds`.
-Result<x509::X509CrlPtr> issue_crl(store::Store& store, const Authority& authority,
+Result<x509::X509CrlPtr> issue_crl(store::CertificateStore& store, const Authority& authority,
                                    const Context& ctx, int64_t validity_seconds);
 
 // "active", "expiring" (within 30 days), "expired" or "revoked".

@@ -76,6 +76,15 @@ INSERT INTO revocation_log (serial) SELECT serial FROM revocations ORDER BY revo
 CREATE TRIGGER revocations_feed AFTER INSERT ON revocations
   BEGIN INSERT INTO revocation_log (serial) VALUES (NEW.serial); END;
 )sql",
+      // 3: each certificate's issuer, by the SHA-256 fingerprint of the CA certificate that
+      // signed it. Until now one issuing CA signed every certificate: the one `ca init` recorded
+      // as issuing_sha256, so that is the issuer of every certificate already stored.
+      R"sql(
+ALTER TABLE certificates ADD COLUMN issuer_fingerprint TEXT NOT NULL DEFAULT '';
+UPDATE certificates
+  SET issuer_fingerprint = coalesce((SELECT value FROM settings WHERE key = 'issuing_sha256'), '');
+CREATE INDEX certificates_by_issuer ON certificates(issuer_fingerprint, issued_at);
+)sql",
   };
   return migrations;
 }

@@ -1,20 +1,21 @@
 #include "store/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstring>
 #include <thread>
 #include <unordered_map>
 
+#include "store/in_process_listeners.h"
 #include "store/migrations.h"
 
 namespace tether::store {
 
 namespace {
 
-// How long a writer waits for another process's transaction before giving up.
-constexpr int kBusyTimeoutMs = 10000;
+constexpr int kBusyTimeoutMs = SqliteStore::kBusyTimeoutMs;
 
 Error sqlite_error(sqlite3* db, std::string_view what) {
   int code = sqlite3_extended_errcode(db);
@@ -23,6 +24,8 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
   if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE) {
     errc = Errc::already_exists;
   }
+  // A row naming a parent that is not there (the caller words the message for that parent).
+  if (code == SQLITE_CONSTRAINT_FOREIGNKEY) errc = Errc::not_found;
   return make_error(errc, std::string(what) + ": " + sqlite3_errmsg(db));
 }
 
@@ -148,12 +151,14 @@ Status insert_certificate(StatementCache& cache, const CertificateRecord& c) {
   sqlite3* db = cache.db();
   Stmt stmt(cache,
             "INSERT INTO certificates (serial, tenant_id, connector_id, identity, subject, "
-            "key_type, not_before, not_after, status, fingerprint, pem, issued_at, csr_mode) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)");
+            "key_type, not_before, not_after, status, fingerprint, pem, issued_at, csr_mode, "
+            "issuer_fingerprint) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)");
   stmt.bind(1, c.serial).bind(2, c.tenant_id).bind(3, c.connector_id).bind(4, c.identity);
   stmt.bind(5, c.subject).bind(6, c.key_type).bind(7, c.not_before).bind(8, c.not_after);
   stmt.bind(9, c.fingerprint).bind(10, c.pem).bind(11, c.issued_at);
   stmt.bind(12, static_cast<int64_t>(c.csr_mode ? 1 : 0));
+  stmt.bind(13, c.issuer_fingerprint);
   if (!stmt.valid()) return sqlite_error(db, "cannot prepare certificate insert");
   if (stmt.step() != SQLITE_DONE) {
     Error e = sqlite_error(db, "cannot record certificate");
@@ -190,7 +195,8 @@ Result<int> read_schema_version(sqlite3* db, const std::string& path) {
 
 constexpr const char* kCertificateColumns =
     "c.serial, c.tenant_id, c.connector_id, c.identity, c.subject, c.key_type, c.not_before, "
-    "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason";
+    "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason, "
+    "c.issuer_fingerprint";
 
 CertificateRecord read_certificate(const Stmt& s) {
   CertificateRecord c;
@@ -210,7 +216,32 @@ CertificateRecord read_certificate(const Stmt& s) {
     c.revoked_at = s.integer(12);
     c.revocation_reason = static_cast<int>(s.integer(13));
   }
+  c.issuer_fingerprint = s.text(14);
   return c;
+}
+
+// Names the database file, not the path to it, so that every handle in this process on the
+// same file shares one set of revocation listeners however the path was spelled.
+std::string database_key(sqlite3* db, const std::string& path) {
+  const char* file = sqlite3_db_filename(db, "main");
+  struct stat st {};
+  if (file != nullptr && *file != '\0' && ::stat(file, &st) == 0) {
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  }
+  // An in-memory or temporary database: private to this handle.
+  return "handle:" + path + ":" + std::to_string(reinterpret_cast<uintptr_t>(db));
+}
+
+// Runs a query and reads each row it returns.
+template <class Row>
+Result<std::vector<Row>> read_rows(sqlite3* db, Stmt& stmt, std::string_view what,
+                                   Row (*read)(const Stmt&)) {
+  if (!stmt.valid()) return sqlite_error(db, std::string("cannot prepare ") + std::string(what));
+  std::vector<Row> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back(read(stmt));
+  if (rc != SQLITE_DONE) return sqlite_error(db, what);
+  return out;
 }
 
 }  // namespace
@@ -277,6 +308,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   // WAL: readers never block the writer. synchronous=FULL: a committed issuance survives power
   // loss, not only a process crash; a CA must never hand out a certificate it has forgotten.
   TETHER_TRY(enable_wal(raw, path));
+  // Only now is the file certain to exist (SQLite may create it on first use).
+  store->listeners_ = InProcessListeners::for_database(database_key(raw, path));
   TETHER_TRY(exec(raw, "PRAGMA synchronous=FULL", "cannot set synchronous"));
   TETHER_TRY(exec(raw, "PRAGMA foreign_keys=ON", "cannot enable foreign keys"));
 
@@ -374,6 +407,12 @@ Status SqliteStore::create_connectors(const std::vector<NewConnector>& batch) {
                               connector.tenant_id +
                               "': use 'tether connector renew' for a new certificate");
       }
+      if (!s && s.error().code == Errc::not_found) {
+        return make_error(Errc::not_found, "tenant '" + connector.tenant_id +
+                                               "' does not exist: create it with 'tether tenant "
+                                               "create " +
+                                               connector.tenant_id + "'");
+      }
       TETHER_TRY(s);
       TETHER_TRY(insert_certificate(*statements_, item.certificate));
       TETHER_TRY(insert_audit(*statements_, item.event));
@@ -415,7 +454,13 @@ Result<std::vector<ConnectorRecord>> SqliteStore::list_connectors(
 
 Status SqliteStore::add_certificate(const CertificateRecord& cert, const AuditEvent& event) {
   return in_transaction([&]() -> Status {
-    TETHER_TRY(insert_certificate(*statements_, cert));
+    Status s = insert_certificate(*statements_, cert);
+    if (!s && s.error().code == Errc::not_found) {
+      return make_error(Errc::not_found, "connector '" + cert.tenant_id + "/" + cert.connector_id +
+                                             "' does not exist: create it with 'tether connector "
+                                             "create'");
+    }
+    TETHER_TRY(s);
     return insert_audit(*statements_, event);
   });
 }
@@ -444,12 +489,36 @@ Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(
   return out;
 }
 
+Result<std::optional<CertificateRecord>> SqliteStore::find_certificate_by_serial(
+    const std::string& serial) {
+  std::string sql = std::string("SELECT ") + kCertificateColumns +
+                    " FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial"
+                    " WHERE c.serial = ?";
+  Stmt stmt(*statements_, sql);
+  stmt.bind(1, serial);
+  TETHER_ASSIGN_OR_RETURN(auto rows,
+                          read_rows(db_, stmt, "cannot read certificate", &read_certificate));
+  if (rows.empty()) return std::optional<CertificateRecord>();
+  return std::optional<CertificateRecord>(std::move(rows.front()));
+}
+
+Result<std::vector<CertificateRecord>> SqliteStore::list_certificates_by_issuer(
+    const std::string& issuer_fingerprint) {
+  std::string sql = std::string("SELECT ") + kCertificateColumns +
+                    " FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial"
+                    " WHERE c.issuer_fingerprint = ? ORDER BY c.issued_at, c.serial";
+  Stmt stmt(*statements_, sql);
+  stmt.bind(1, issuer_fingerprint);
+  return read_rows(db_, stmt, "cannot list certificates by issuer", &read_certificate);
+}
+
 Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_id,
                                                      const std::string& connector_id,
                                                      const std::optional<std::string>& serial,
                                                      int reason, int64_t at,
                                                      const AuditEvent& event) {
   std::vector<std::string> revoked;
+  int64_t cursor = 0;
   Status s = in_transaction([&]() -> Status {
     Stmt select(*statements_,
                 "SELECT serial FROM certificates WHERE tenant_id = ? AND connector_id = ? "
@@ -482,9 +551,16 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
       per_cert.serial = s;
       TETHER_TRY(insert_audit(*statements_, per_cert));
     }
+    Stmt newest(*statements_, "SELECT max(seq) FROM revocation_log");
+    if (!newest.valid() || newest.step() != SQLITE_ROW) {
+      return sqlite_error(db_, "cannot read the revocation feed's position");
+    }
+    cursor = newest.integer(0);
     return ok_status();
   });
   if (!s) return std::move(s).error();
+  // After the commit: a listener that reads at once must find what it was told about.
+  listeners_->notify(cursor);
   return revoked;
 }
 
@@ -527,6 +603,10 @@ Result<std::vector<RevocationEntry>> SqliteStore::revocations_after(int64_t curs
   while ((rc = stmt.step()) == SQLITE_ROW) out.push_back({stmt.integer(0), stmt.text(1)});
   if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read revocations");
   return out;
+}
+
+Subscription SqliteStore::subscribe(Listener listener) {
+  return listeners_->subscribe(std::move(listener));
 }
 
 Result<std::vector<AuditEvent>> SqliteStore::list_audit(int limit) {

@@ -1,4 +1,13 @@
 // The embedded store: one SQLite database file in WAL mode.
+//
+// Threading rule: one SqliteStore per thread. A handle (its connection and its cache of prepared
+// statements) must not be used by two threads at once; open another handle instead, which is
+// cheap. Any number of handles, in any number of processes, may share the file: readers never
+// block (WAL), and writers serialise on SQLite's write lock, each waiting up to
+// kBusyTimeoutMs (10 s) for the one before it, then failing with Errc::store_busy.
+//
+// Revocations are pushed (subscribe()) to listeners in this process registered through any
+// handle on the same file; other processes see them by polling revocations_after().
 #pragma once
 
 #include <memory>
@@ -10,11 +19,16 @@ struct sqlite3;
 
 namespace tether::store {
 
+class InProcessListeners;
 class StatementCache;
 
 class SqliteStore final : public Store {
  public:
+  // How long a writer waits for another handle's transaction before giving up.
+  static constexpr int kBusyTimeoutMs = 10000;
+
   // Opens (creating if needed) the database at `path` and applies pending migrations.
+  // Composition points use store::open (open.h) instead.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
   ~SqliteStore() override;
 
@@ -34,12 +48,17 @@ class SqliteStore final : public Store {
   Status add_certificate(const CertificateRecord& cert, const AuditEvent& event) override;
   Result<std::vector<CertificateRecord>> list_certificates(
       const CertificateFilter& filter) override;
+  Result<std::optional<CertificateRecord>> find_certificate_by_serial(
+      const std::string& serial) override;
+  Result<std::vector<CertificateRecord>> list_certificates_by_issuer(
+      const std::string& issuer_fingerprint) override;
   Result<std::vector<std::string>> revoke(const std::string& tenant_id,
                                           const std::string& connector_id,
                                           const std::optional<std::string>& serial, int reason,
                                           int64_t at, const AuditEvent& event) override;
   Result<CrlSnapshot> next_crl(const AuditEvent& event) override;
   Result<std::vector<RevocationEntry>> revocations_after(int64_t cursor, int limit) override;
+  Subscription subscribe(Listener listener) override;
   Result<std::vector<AuditEvent>> list_audit(int limit) override;
 
   // The schema version this build writes (PRAGMA user_version).
@@ -53,6 +72,7 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::string path_;
   std::unique_ptr<StatementCache> statements_;
+  std::shared_ptr<InProcessListeners> listeners_;
 };
 
 }  // namespace tether::store

@@ -17,7 +17,7 @@
 #include "common/fs.h"
 #include "pki/ca_files.h"
 #include "pki/lifecycle.h"
-#include "store/sqlite_store.h"
+#include "store/open.h"
 
 namespace {
 
@@ -86,7 +86,7 @@ Args parse_args(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Args args = parse_args(argc, argv);
-  auto store = must(store::SqliteStore::open(args.data_dir + "/tether.db"));
+  auto store = must(store::open(args.data_dir + "/tether.db"));
   auto trust_domain = must(store->get_setting("trust_domain"));
   if (!trust_domain) die(make_error(Errc::ca_missing, "the store has no trust_domain setting"));
   std::string passphrase = must(fs::read_passphrase_file(args.passphrase_file));

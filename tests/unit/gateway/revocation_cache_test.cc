@@ -4,9 +4,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 
 #include "store/migrations.h"
+#include "store/open.h"
 #include "store/sqlite_store.h"
 
 namespace tether::gateway {
@@ -28,8 +31,8 @@ class RevocationCacheTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  std::unique_ptr<store::SqliteStore> open() {
-    return std::move(store::SqliteStore::open((dir_ / "tether.db").string())).value();
+  std::unique_ptr<store::Store> open() {
+    return std::move(store::open((dir_ / "tether.db").string(), {.create = true})).value();
   }
   static store::AuditEvent event(std::string action) { return {1, "test", action, "", "", ""}; }
 
@@ -53,7 +56,7 @@ class RevocationCacheTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::Store> store_;
 };
 
 TEST_F(RevocationCacheTest, RefreshAppliesEachRevocationOnceAndReportsNewOnes) {
@@ -107,10 +110,24 @@ TEST_F(RevocationCacheTest, UnreadableStoreKeepsTheLastKnownSetAndSaysSo) {
   EXPECT_TRUE(cache.status().last_error.empty());
 }
 
+// The feed as another process sees it: it reads, and is never pushed to.
+class PollOnlyFeed final : public store::RevocationFeed {
+ public:
+  explicit PollOnlyFeed(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}
+  Result<std::vector<store::RevocationEntry>> revocations_after(int64_t cursor,
+                                                                int limit) override {
+    return store_->revocations_after(cursor, limit);
+  }
+
+ private:
+  std::unique_ptr<store::Store> store_;
+};
+
 TEST_F(RevocationCacheTest, PollerSeesARevocationMadeThroughAnotherConnection) {
   add_connector("c1", "a1");
   auto cache = std::make_shared<RevocationCache>();
-  RevocationPoller poller(cache, open(), std::chrono::milliseconds(20));
+  RevocationPoller poller(cache, std::make_unique<PollOnlyFeed>(open()),
+                          std::chrono::milliseconds(20));
   revoke("c1");  // through the test's own connection, as another process would
   // Bounded wait: the 1 s revocation bound of the gateway issue, with room for a loaded machine.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -118,6 +135,32 @@ TEST_F(RevocationCacheTest, PollerSeesARevocationMadeThroughAnotherConnection) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_TRUE(cache->is_revoked("a1")) << "the poller did not apply the revocation within 10 s";
+}
+
+TEST_F(RevocationCacheTest, PollerAppliesAPushedRevocationWithoutWaitingForItsInterval) {
+  add_connector("c0", "a0");
+  add_connector("c1", "a1");
+  revoke("c0");
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::string> reported;
+  auto cache = std::make_shared<RevocationCache>([&](const std::vector<std::string>& serials) {
+    std::lock_guard lock(mutex);
+    reported.insert(reported.end(), serials.begin(), serials.end());
+    changed.notify_all();
+  });
+  // An interval no test waits out: only a push can bring the second revocation in time.
+  RevocationPoller poller(cache, open(), std::chrono::hours(1));
+  auto seen = [&](size_t n) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, std::chrono::seconds(10), [&] { return reported.size() >= n; });
+  };
+  ASSERT_TRUE(seen(1)) << "the poller's first read did not happen within 10 s";
+  revoke("c1");  // another handle in this process, as `tether server`'s CA holds
+  ASSERT_TRUE(seen(2)) << "the pushed revocation was not applied within 10 s";
+  EXPECT_TRUE(cache->is_revoked("a1"));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(reported, (std::vector<std::string>{"a0", "a1"}));
 }
 
 TEST_F(RevocationCacheTest, FeedCursorAdvancesPastEachRevocation) {

@@ -4,9 +4,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "pki/ca_files.h"
-#include "store/sqlite_store.h"
+#include "store/open.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
 #include "x509/pem.h"
@@ -31,7 +32,7 @@ class LifecycleTest : public ::testing::Test {
     auto authority = load_authority(dir_.string(), "", "tether.internal");
     ASSERT_TRUE(authority.ok()) << authority.error().message;
     authority_ = std::make_unique<Authority>(std::move(authority).value());
-    store_ = std::move(store::SqliteStore::open((dir_ / "tether.db").string())).value();
+    store_ = std::move(store::open((dir_ / "tether.db").string(), {.create = true})).value();
     ASSERT_TRUE(create_tenant(*store_, ctx_, "acme", "Acme").ok());
   }
   void TearDown() override {
@@ -55,7 +56,7 @@ class LifecycleTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<Authority> authority_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::Store> store_;
   Context ctx_{"test", kNow};
 };
 
@@ -71,6 +72,23 @@ TEST_F(LifecycleTest, CreateRecordsCertificateAndAuditEventTogether) {
   ASSERT_EQ(audit->front().action, "connector.create");
   EXPECT_EQ(audit->front().serial, issued->certificate.serial);
   EXPECT_EQ(audit->front().actor, "test");
+}
+
+TEST_F(LifecycleTest, IssuedAndRenewedCertificatesRecordTheirIssuer) {
+  auto created = create_connector(*store_, *authority_, ctx_, request("edge-1"));
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  auto renewed = renew_connector(*store_, *authority_, ctx_, request("edge-1"));
+  ASSERT_TRUE(renewed.ok()) << renewed.error().message;
+  std::string issuer = x509::fingerprint_sha256(authority_->issuing());
+  auto found = store_->find_certificate_by_serial(renewed->certificate.serial);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->issuer_fingerprint, issuer);
+  auto by_issuer = store_->list_certificates_by_issuer(issuer);
+  ASSERT_TRUE(by_issuer.ok()) << by_issuer.error().message;
+  std::set<std::string> serials;
+  for (const auto& c : *by_issuer) serials.insert(c.serial);
+  EXPECT_EQ(serials,
+            (std::set<std::string>{created->certificate.serial, renewed->certificate.serial}));
 }
 
 TEST_F(LifecycleTest, CsrModeIssuesForTheCsrKeyAndKeepsNoPrivateKey) {

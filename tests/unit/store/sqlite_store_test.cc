@@ -1,10 +1,16 @@
+// What is particular to the SQLite adapter: its schema and migrations, its file, its lock. What
+// every adapter must do is in contract/.
 #include "store/sqlite_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
+
+#include "store/migrations.h"
 
 namespace tether::store {
 namespace {
@@ -73,67 +79,6 @@ TEST_F(SqliteStoreTest, RefusesAStoreFromANewerTether) {
   EXPECT_NE(reopened.error().message.find("999"), std::string::npos);
 }
 
-TEST_F(SqliteStoreTest, DuplicateTenantIsAlreadyExistsAndLeavesNoAuditEvent) {
-  ASSERT_TRUE(store_->create_tenant({"acme", "Acme", 1}, event("tenant.create")).ok());
-  Status dup = store_->create_tenant({"acme", "Acme", 2}, event("tenant.create"));
-  ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(dup.error().code, Errc::already_exists);
-  EXPECT_EQ(store_->list_audit(10)->size(), 1u);
-}
-
-TEST_F(SqliteStoreTest, ConnectorNeedsItsTenant) {
-  Status s = store_->create_connector({"nope", "c1", 1}, cert("01", "nope", "c1"),
-                                      event("connector.create"));
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code, Errc::store_error);
-  EXPECT_TRUE(store_->list_certificates({})->empty());
-  EXPECT_TRUE(store_->list_audit(10)->empty());
-}
-
-TEST_F(SqliteStoreTest, DuplicateSerialRollsBackTheWholeConnector) {
-  ASSERT_TRUE(store_->create_tenant({"acme", "Acme", 1}, event("tenant.create")).ok());
-  ASSERT_TRUE(
-      store_
-          ->create_connector({"acme", "c1", 1}, cert("0a", "acme", "c1"), event("connector.create"))
-          .ok());
-  CertificateRecord clash = cert("0a", "acme", "c2");
-  clash.fingerprint = "other";
-  Status s = store_->create_connector({"acme", "c2", 1}, clash, event("connector.create"));
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code, Errc::serial_collision);
-  EXPECT_NE(s.error().message.find("serial 0a"), std::string::npos);
-  EXPECT_FALSE(store_->find_connector("acme", "c2")->has_value()) << "connector row must roll back";
-  EXPECT_EQ(store_->list_audit(10)->size(), 2u);
-}
-
-TEST_F(SqliteStoreTest, RevokeMarksOnlyActiveCertificatesAndAuditsEach) {
-  ASSERT_TRUE(store_->create_tenant({"acme", "Acme", 1}, event("tenant.create")).ok());
-  ASSERT_TRUE(
-      store_
-          ->create_connector({"acme", "c1", 1}, cert("01", "acme", "c1"), event("connector.create"))
-          .ok());
-  ASSERT_TRUE(store_->add_certificate(cert("02", "acme", "c1"), event("connector.renew")).ok());
-  auto revoked =
-      store_->revoke("acme", "c1", std::string("02"), 1, 1500, event("certificate.revoke"));
-  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
-  EXPECT_EQ(*revoked, std::vector<std::string>{"02"});
-  auto again =
-      store_->revoke("acme", "c1", std::string("02"), 1, 1600, event("certificate.revoke"));
-  ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.error().code, Errc::not_found);
-  auto rest = store_->revoke("acme", "c1", std::nullopt, 4, 1700, event("certificate.revoke"));
-  ASSERT_TRUE(rest.ok());
-  EXPECT_EQ(*rest, std::vector<std::string>{"01"});
-  auto certs = store_->list_certificates({std::string("acme"), std::string("c1")});
-  ASSERT_EQ(certs->size(), 2u);
-  for (const auto& c : *certs) ASSERT_TRUE(c.revoked_at.has_value()) << c.serial;
-  auto crl = store_->next_crl(event("crl.issue"));
-  ASSERT_TRUE(crl.ok());
-  EXPECT_EQ(crl->crl_number, 1u);
-  EXPECT_EQ(crl->revoked.size(), 2u);
-  EXPECT_EQ(store_->next_crl(event("crl.issue"))->crl_number, 2u) << "crlNumber is monotonic";
-}
-
 TEST_F(SqliteStoreTest, AuditEventsAreAppendOnly) {
   ASSERT_TRUE(store_->create_tenant({"acme", "Acme", 1}, event("tenant.create")).ok());
   store_.reset();
@@ -147,6 +92,80 @@ TEST_F(SqliteStoreTest, AuditEventsAreAppendOnly) {
   EXPECT_NE(sqlite3_exec(db, "UPDATE audit_events SET actor = 'x'", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, MigrationRecordsTheOneIssuingCaAsIssuerOfEarlierCertificates) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "v2.db").c_str(), &db), SQLITE_OK);
+  // A store as schema version 2 left it: one CA, one certificate.
+  std::string v2 = std::string(sqlite_migrations()[0]) + std::string(sqlite_migrations()[1]);
+  v2 += R"sql(
+    PRAGMA user_version = 2;
+    INSERT INTO settings VALUES ('issuing_sha256', 'abcdef');
+    INSERT INTO tenants VALUES ('acme', 'Acme', 1);
+    INSERT INTO connectors VALUES ('acme', 'c1', 1);
+    INSERT INTO certificates VALUES ('a1', 'acme', 'c1', 'connector/acme/c1', 'CN=x', 'rsa2048',
+                                     1, 2, 'active', 'fp', 'pem', 1, 0);
+  )sql";
+  ASSERT_EQ(sqlite3_exec(db, v2.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto reopened = SqliteStore::open((dir_ / "v2.db").string());
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  auto found = (*reopened)->find_certificate_by_serial("a1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->issuer_fingerprint, "abcdef");
+  EXPECT_EQ((*reopened)->list_certificates_by_issuer("abcdef")->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, WriterWaitsForAnotherConnectionsTransaction) {
+  ASSERT_TRUE(store_->create_tenant({"acme", "Acme", 1}, event("tenant.create")).ok());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "tether.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  // The other connection holds the write lock for a while, far below the busy timeout; the
+  // store's write waits for it instead of failing with store_busy.
+  std::thread release([other] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  auto started = std::chrono::steady_clock::now();
+  Status s = store_->create_tenant({"beta", "Beta", 1}, event("tenant.create"));
+  auto waited = std::chrono::steady_clock::now() - started;
+  release.join();
+  sqlite3_close(other);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_GE(waited, std::chrono::milliseconds(200)) << "written while the other held the lock";
+}
+
+TEST_F(SqliteStoreTest, PushReachesHandlesOpenedThroughAnotherSpellingOfThePath) {
+  ASSERT_TRUE(store_->create_tenant({"acme", "Acme", 1}, event("tenant.create")).ok());
+  ASSERT_TRUE(
+      store_
+          ->create_connector({"acme", "c1", 1}, cert("01", "acme", "c1"), event("connector.create"))
+          .ok());
+  auto other = SqliteStore::open((dir_ / "." / "tether.db").string());
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  int64_t pushed = 0;
+  Subscription subscription = (*other)->subscribe([&](int64_t cursor) { pushed = cursor; });
+  ASSERT_TRUE(subscription);
+  ASSERT_TRUE(store_->revoke("acme", "c1", std::nullopt, 1, 1500, event("revoke")).ok());
+  EXPECT_GT(pushed, 0) << "the listener of the same file is called before revoke() returns";
+}
+
+TEST_F(SqliteStoreTest, PushDoesNotCrossToAnotherDatabaseFile) {
+  ASSERT_TRUE(store_->create_tenant({"acme", "Acme", 1}, event("tenant.create")).ok());
+  ASSERT_TRUE(
+      store_
+          ->create_connector({"acme", "c1", 1}, cert("01", "acme", "c1"), event("connector.create"))
+          .ok());
+  auto elsewhere = SqliteStore::open((dir_ / "other.db").string());
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.error().message;
+  bool called = false;
+  Subscription subscription = (*elsewhere)->subscribe([&](int64_t) { called = true; });
+  ASSERT_TRUE(store_->revoke("acme", "c1", std::nullopt, 1, 1500, event("revoke")).ok());
+  EXPECT_FALSE(called);
 }
 
 }  // namespace

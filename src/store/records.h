@@ -1,0 +1,76 @@
+// What the store records: plain data shared by every store interface and adapter.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::store {
+
+struct TenantRecord {
+  std::string id;
+  std::string name;
+  int64_t created_at = 0;
+};
+
+struct CertificateRecord {
+  std::string serial;  // lowercase hex, unique
+  std::string tenant_id;
+  std::string connector_id;
+  std::string identity;  // e.g. "connector/acme/edge-1"
+  std::string subject;
+  std::string key_type;
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+  std::string fingerprint;  // SHA-256 hex, unique
+  std::string pem;
+  int64_t issued_at = 0;
+  bool csr_mode = false;
+  // Set once revoked.
+  std::optional<int64_t> revoked_at;
+  int revocation_reason = 0;
+  // SHA-256 hex of the CA certificate that signed this one (the same form as `fingerprint`):
+  // a fingerprint and not the issuer's name, as a renewed CA keeps its name but not its key.
+  std::string issuer_fingerprint;
+};
+
+struct AuditEvent {
+  int64_t at = 0;
+  std::string actor;   // who: "cli:root"
+  std::string action;  // what: "ca.init", "connector.create", "certificate.revoke", ...
+  std::string identity;
+  std::string serial;
+  std::string detail;  // JSON object text
+};
+
+struct ConnectorRecord {
+  std::string tenant_id;
+  std::string id;
+  int64_t created_at = 0;
+};
+
+// One connector with its first certificate and the audit event that records both.
+struct NewConnector {
+  ConnectorRecord connector;
+  CertificateRecord certificate;
+  AuditEvent event;
+};
+
+struct CertificateFilter {
+  std::optional<std::string> tenant_id;
+  std::optional<std::string> connector_id;
+};
+
+// One recorded revocation, with its position in the store's revocation log.
+struct RevocationEntry {
+  int64_t cursor = 0;
+  std::string serial;
+};
+
+struct CrlSnapshot {
+  uint64_t crl_number = 0;
+  std::vector<CertificateRecord> revoked;
+};
+
+}  // namespace tether::store
