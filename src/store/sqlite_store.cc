@@ -190,7 +190,8 @@ Result<int> read_schema_version(sqlite3* db, const std::string& path) {
 
 constexpr const char* kCertificateColumns =
     "c.serial, c.tenant_id, c.connector_id, c.identity, c.subject, c.key_type, c.not_before, "
-    "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason";
+    "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason, "
+    "(SELECT p.last_presented_at FROM certificate_presentations p WHERE p.serial = c.serial)";
 
 CertificateRecord read_certificate(const Stmt& s) {
   CertificateRecord c;
@@ -210,6 +211,7 @@ CertificateRecord read_certificate(const Stmt& s) {
     c.revoked_at = s.integer(12);
     c.revocation_reason = static_cast<int>(s.integer(13));
   }
+  if (!s.is_null(14)) c.last_presented_at = s.integer(14);
   return c;
 }
 
@@ -527,6 +529,21 @@ Result<std::vector<RevocationEntry>> SqliteStore::revocations_after(int64_t curs
   while ((rc = stmt.step()) == SQLITE_ROW) out.push_back({stmt.integer(0), stmt.text(1)});
   if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read revocations");
   return out;
+}
+
+Status SqliteStore::record_presentations(const std::vector<Presentation>& presentations) {
+  return in_transaction([&]() -> Status {
+    for (const auto& p : presentations) {
+      Stmt upsert(*statements_,
+                  "INSERT INTO certificate_presentations (serial, last_presented_at) "
+                  "SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM certificates WHERE serial = ?1) "
+                  "ON CONFLICT(serial) DO UPDATE SET last_presented_at = "
+                  "max(last_presented_at, excluded.last_presented_at)");
+      upsert.bind(1, p.serial).bind(2, p.at);
+      TETHER_TRY(run(db_, upsert, "cannot record certificate presentation"));
+    }
+    return ok_status();
+  });
 }
 
 Result<std::vector<AuditEvent>> SqliteStore::list_audit(int limit) {

@@ -36,6 +36,14 @@ struct CertificateRecord {
   // Set once revoked.
   std::optional<int64_t> revoked_at;
   int revocation_reason = 0;
+  // When a gateway last saw this certificate in a handshake, if one recorded it.
+  std::optional<int64_t> last_presented_at;
+};
+
+// "Certificate `serial` was presented at a gateway at `at`."
+struct Presentation {
+  std::string serial;
+  int64_t at = 0;
 };
 
 struct AuditEvent {
@@ -122,6 +130,10 @@ class Store {
   virtual Result<CrlSnapshot> next_crl(const AuditEvent& event) = 0;
 
   virtual Result<std::vector<AuditEvent>> list_audit(int limit) = 0;
+
+  // Records when certificates were last presented, in one transaction (a gateway batches them).
+  // A time older than the one recorded is ignored; a serial the store does not know is skipped.
+  virtual Status record_presentations(const std::vector<Presentation>& presentations) = 0;
 };
 
 }  // namespace tether::store
