@@ -4,9 +4,14 @@ lifetime; a CSR-mode connector renews only with --csr; --out names an existing b
 --force, which replaces it whole."""
 import json
 import os
+import pathlib
+import select
+import signal
 import sqlite3
 import stat
+import subprocess
 import tarfile
+import time
 
 import pytest
 from cryptography import x509
@@ -14,7 +19,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from tetherlib import Tether, serial_hex, split_pem
+from tetherlib import TOOLS_DIR, Tether, serial_hex, split_pem
+
+REPLACE_LOOP = pathlib.Path(TOOLS_DIR) / "bundle_replace_loop"
+KILL_ROUNDS = 5
+REPORT_DEADLINE_SECONDS = 60
 
 TENANT = "acme"
 
@@ -116,6 +125,49 @@ def test_force_replaces_the_directory_bundle_whole(ca, tmp_path):
         "the old bundle was merged into, not replaced"
     assert stat.S_IMODE((bundle / "certs/connector-key.pem").stat().st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"], "a staging copy was left behind"
+
+
+def read_reports(proc, want, deadline):
+    """Reads "replaced <n>" lines until n reaches `want`; bounded by `deadline`."""
+    seen = 0
+    while seen < want:
+        left = deadline - time.monotonic()
+        assert left > 0, f"bundle_replace_loop reported {seen} of {want} replacements in time"
+        ready, _, _ = select.select([proc.stdout], [], [], left)
+        if ready:
+            line = proc.stdout.readline()
+            assert line, f"bundle_replace_loop ended after {seen}: {proc.stderr.read()}"
+            seen = int(line.split()[1])
+    return seen
+
+
+@pytest.mark.parametrize("round_", range(KILL_ROUNDS))
+def test_kill_during_force_replace_leaves_a_whole_bundle(ca, tmp_path, round_):
+    """SIGKILL while a bundle is being replaced again and again: the path holds one whole bundle,
+    the old or the new (its key matches its certificate), never a mix or a half."""
+    a = ca.connector(TENANT, f"kill-a-{round_}", tmp_path / "a", "--key-type", "ecdsa-p256")
+    b = ca.connector(TENANT, f"kill-b-{round_}", tmp_path / "b", "--key-type", "ecdsa-p256")
+    target = ca.connector(TENANT, f"kill-t-{round_}", tmp_path / "target", "--key-type", "ecdsa-p256")
+    proc = subprocess.Popen([str(REPLACE_LOOP), str(target), str(a), str(b), "100000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Kill at a different point each round: after 3, 5, 7, ... reported replacements, so the
+        # kill lands somewhere inside a later one.
+        read_reports(proc, 3 + 2 * round_, time.monotonic() + REPORT_DEADLINE_SECONDS)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=REPORT_DEADLINE_SECONDS)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=REPORT_DEADLINE_SECONDS)
+    assert proc.returncode == -signal.SIGKILL
+    files = sorted(p.name for p in (target / "certs").iterdir())
+    assert files == ["ca.pem", "connector-key.pem", "connector.pem"], files
+    leaf = leaf_of(target)
+    key = serialization.load_pem_private_key((target / "certs/connector-key.pem").read_bytes(), None)
+    assert key.public_key().public_numbers() == leaf.public_key().public_numbers(), "a mixed bundle"
+    assert leaf.serial_number in {leaf_of(a).serial_number, leaf_of(b).serial_number}
+    assert (target / "certs/ca.pem").read_bytes() == ca.root_pem.read_bytes()
 
 
 def test_force_replaces_a_tar_gz_bundle(ca, tmp_path):
