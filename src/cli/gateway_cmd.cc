@@ -14,7 +14,8 @@ void add_gateway_command(CLI::App& app) {
   auto config = std::make_shared<std::string>();
   gateway->add_option("--config", *config, "gateway configuration (see deploy/)")->required();
   gateway->callback([config] {
-    // Returns only when stopped by a signal, or when it cannot start (exit 1, one line why).
+    // Returns only when stopped by a signal, or when it cannot start (one line why; exit 2
+    // for a config refused as given, 1 for a start that failed, e.g. a port in use).
     must(gateway::run_gateway(*config));
   });
 }
