@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/hex.h"
+#include "common/time_format.h"
 #include "verify/identity.h"
 #include "x509/inspect.h"
 #include "x509/pem.h"
@@ -32,11 +34,13 @@ inline bool is_lower_hex(std::string_view s) {
   return s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
-// serial_hex promises the store's canonical form: lowercase hex, no leading zero nibble.
+// serial_hex promises the store's canonical form: lowercase hex, even length, no leading zero
+// octet.
 inline void require_canonical_serial(std::string_view serial) {
   if (serial.starts_with('-')) serial.remove_prefix(1);  // negative serials do occur in the wild
   require(is_lower_hex(serial), "serial_hex is lowercase hex");
-  require(serial.empty() || serial == "0" || serial[0] != '0', "serial_hex has no leading zero");
+  require(serial.size() % 2 == 0, "serial_hex has an even number of digits");
+  require(serial == "00" || !serial.starts_with("00"), "serial_hex has no leading zero octet");
 }
 
 // Every read tether makes of a certificate it did not issue (check-chain output, cert verify,
@@ -50,10 +54,10 @@ inline void exercise_certificate(X509* cert) {
 
   std::string fingerprint = x509::fingerprint_sha256(cert);
   require(fingerprint.size() == 64 && is_lower_hex(fingerprint), "fingerprint is 64 hex digits");
-  require(x509::fingerprint_sha256_colons(cert).size() == 95, "colon fingerprint is 32 octets");
+  require(hex::openssl_format(fingerprint).size() == 95, "OpenSSL-format fingerprint is 32 octets");
 
   for (int64_t t : {x509::not_before(cert), x509::not_after(cert)}) {
-    auto back = x509::parse_rfc3339(x509::format_rfc3339(t));
+    auto back = parse_rfc3339(format_rfc3339(t));
     require(back.ok() && *back == t, "format_rfc3339 and parse_rfc3339 round-trip");
   }
   for (const auto& uri : x509::uri_sans(cert)) (void)uri.size();

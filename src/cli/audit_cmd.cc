@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/context.h"
+#include "common/time_format.h"
 #include "x509/inspect.h"
 
 namespace tether::cli {
@@ -22,14 +23,14 @@ void add_audit_commands(CLI::App& app, GlobalOptions& options) {
     boost::json::array out;
     for (const auto& e : events) {
       if (options.json) {
-        out.push_back({{"at", x509::format_rfc3339(e.at)},
+        out.push_back({{"at", format_rfc3339(e.at)},
                        {"actor", e.actor},
                        {"action", e.action},
                        {"identity", e.identity},
                        {"serial", e.serial},
                        {"detail", boost::json::parse(e.detail)}});
       } else {
-        std::cout << x509::format_rfc3339(e.at) << "\t" << e.actor << "\t" << e.action << "\t"
+        std::cout << format_rfc3339(e.at) << "\t" << e.actor << "\t" << e.action << "\t"
                   << e.identity << "\t" << e.serial << "\t" << e.detail << "\n";
       }
     }

@@ -5,6 +5,7 @@
 
 #include "cli/context.h"
 #include "common/fs.h"
+#include "common/time_format.h"
 #include "pki/ca_files.h"
 #include "store/open.h"
 #include "x509/inspect.h"
@@ -20,23 +21,24 @@ struct InitArgs {
   bool insecure_no_passphrase = false;
 };
 
-boost::json::object describe(X509* cert) {
+boost::json::object describe(const GlobalOptions& options, X509* cert) {
   return {{"subject", x509::subject_string(cert)},
           {"issuer", x509::issuer_string(cert)},
           {"serial", x509::serial_hex(cert)},
-          {"not_before", x509::format_rfc3339(x509::not_before(cert))},
-          {"not_after", x509::format_rfc3339(x509::not_after(cert))},
-          {"sha256_fingerprint", x509::fingerprint_sha256_colons(cert)}};
+          {"not_before", format_rfc3339(x509::not_before(cert))},
+          {"not_after", format_rfc3339(x509::not_after(cert))},
+          {"sha256_fingerprint", show_fingerprint(options, x509::fingerprint_sha256(cert))}};
 }
 
-void print_cert(std::string_view title, X509* cert) {
+void print_cert(const GlobalOptions& options, std::string_view title, X509* cert) {
   std::cout << title << "\n"
             << "  subject:     " << x509::subject_string(cert) << "\n"
             << "  issuer:      " << x509::issuer_string(cert) << "\n"
             << "  serial:      " << x509::serial_hex(cert) << "\n"
-            << "  not before:  " << x509::format_rfc3339(x509::not_before(cert)) << "\n"
-            << "  not after:   " << x509::format_rfc3339(x509::not_after(cert)) << "\n"
-            << "  SHA-256:     " << x509::fingerprint_sha256_colons(cert) << "\n";
+            << "  not before:  " << format_rfc3339(x509::not_before(cert)) << "\n"
+            << "  not after:   " << format_rfc3339(x509::not_after(cert)) << "\n"
+            << "  SHA-256:     " << show_fingerprint(options, x509::fingerprint_sha256(cert))
+            << "\n";
 }
 
 void run_init(const GlobalOptions& options, const InitArgs& args) {
@@ -47,22 +49,20 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
   must(verify::validate_trust_domain(init.trust_domain));
   if (args.insecure_no_passphrase && !options.passphrase_file.empty()) {
     fail(Errc::invalid_argument,
-         "--insecure-no-passphrase and --passphrase-file contradict each other: use one",
-         kExitUsage);
+         "--insecure-no-passphrase and --passphrase-file contradict each other: use one");
   }
   if (!args.insecure_no_passphrase) {
     init.passphrase = read_passphrase(options);
     if (init.passphrase.empty()) {
       fail(Errc::invalid_argument,
-           "the CA keys need a passphrase: pass --passphrase-file FILE or set "
-           "TETHER_CA_PASSPHRASE (or, for throwaway setups only, --insecure-no-passphrase)",
-           kExitUsage);
+           "the CA keys need a passphrase: pass --passphrase-file FILE, or set "
+           "TETHER_CA_PASSPHRASE_FILE (a path) or TETHER_CA_PASSPHRASE (the passphrase) (or, "
+           "for throwaway setups only, --insecure-no-passphrase)");
     }
     if (init.passphrase.size() < 8) {
-      fail(Errc::invalid_argument,
-           "the CA passphrase is " + std::to_string(init.passphrase.size()) +
-               " characters long: use at least 8",
-           kExitUsage);
+      fail(Errc::invalid_argument, "the CA passphrase is " +
+                                       std::to_string(init.passphrase.size()) +
+                                       " characters long: use at least 8");
     }
   }
   if (pki::ca_exists(data_dir)) {
@@ -100,15 +100,15 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
   if (options.json) {
     print_json({{"data", data_dir},
                 {"trust_domain", init.trust_domain},
-                {"root", describe(certs.root.get())},
-                {"issuing", describe(certs.issuing.get())}});
+                {"root", describe(options, certs.root.get())},
+                {"issuing", describe(options, certs.issuing.get())}});
     return;
   }
   std::cout << "Created the tether CA in " << data_dir << "/ca (trust domain " << init.trust_domain
             << ", " << args.key_type << " keys"
             << (args.insecure_no_passphrase ? ", UNENCRYPTED" : ", encrypted PKCS#8") << ")\n";
-  print_cert("root:", certs.root.get());
-  print_cert("issuing CA:", certs.issuing.get());
+  print_cert(options, "root:", certs.root.get());
+  print_cert(options, "issuing CA:", certs.issuing.get());
 }
 
 void run_show(const GlobalOptions& options) {
@@ -119,13 +119,13 @@ void run_show(const GlobalOptions& options) {
   if (options.json) {
     print_json({{"data", data_dir},
                 {"trust_domain", trust_domain},
-                {"root", describe(certs.root.get())},
-                {"issuing", describe(certs.issuing.get())}});
+                {"root", describe(options, certs.root.get())},
+                {"issuing", describe(options, certs.issuing.get())}});
     return;
   }
   std::cout << "trust domain: " << trust_domain << "\n";
-  print_cert("root:", certs.root.get());
-  print_cert("issuing CA:", certs.issuing.get());
+  print_cert(options, "root:", certs.root.get());
+  print_cert(options, "issuing CA:", certs.issuing.get());
 }
 
 }  // namespace
@@ -139,6 +139,7 @@ void add_ca_commands(CLI::App& app, GlobalOptions& options) {
   add_data_option(init, options);
   add_json_option(init, options);
   add_passphrase_option(init, options);
+  add_openssl_format_option(init, options);
   init->add_option("--key-type", args->key_type,
                    "rsa2048|rsa3072|rsa4096|ecdsa-p256|ecdsa-p384 (default ecdsa-p256)");
   init->add_option("--trust-domain", args->trust_domain,
@@ -150,6 +151,7 @@ void add_ca_commands(CLI::App& app, GlobalOptions& options) {
   auto* show = ca->add_subcommand("show", "print the CA certificates");
   add_data_option(show, options);
   add_json_option(show, options);
+  add_openssl_format_option(show, options);
   show->callback([&options] { run_show(options); });
 }
 

@@ -1,9 +1,11 @@
-// tether cert verify | check-chain
+// tether cert verify | check-chain | inspect
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli/context.h"
+#include "cli/errors.h"
 #include "common/fs.h"
+#include "common/time_format.h"
 #include "verify/chain_check.h"
 #include "verify/identity.h"
 #include "verify/limbo.h"
@@ -32,21 +34,25 @@ struct VerifyArgs {
 
 std::string read_input(const std::string& path, std::string_view what) {
   auto bytes = fs::read_file(path, what);
-  if (!bytes) throw CommandError{std::move(bytes).error(), kExitUsage};
+  if (!bytes) throw CommandError{std::move(bytes).error()};
   return std::move(bytes).value();
 }
 
-// A verification outcome: one reason token and a sentence, on stdout, exit 1.
+// A verification outcome: one reason token and a sentence, on stdout; the exit code follows from
+// the reason like every other error's (1 for a rejection on the merits, 2 for input that is not
+// what it must be). The JSON form also carries the "error" object every failing --json command
+// prints.
 [[noreturn]] void reject(const GlobalOptions& options, const Error& error) {
   if (options.json) {
     print_json({{"result", "rejected"},
                 {"reason", std::string(error.reason())},
-                {"message", error.message}});
+                {"message", error.message},
+                {"error", boost::json::parse(error_json(error)).at("error")}});
   } else {
     std::cout << error.reason() << ": " << error.message << "\n";
   }
   std::cout.flush();
-  throw CommandError{error, kExitFailure};
+  throw CommandError{error, true};
 }
 
 template <class T>
@@ -62,11 +68,11 @@ T accept_or_reject(const GlobalOptions& options, Result<T> result, std::string_v
 void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
   verify::VerifyOptions vo;
   auto purpose = verify::parse_purpose(args.purpose);
-  if (!purpose) throw CommandError{purpose.error(), kExitUsage};
+  if (!purpose) throw CommandError{purpose.error()};
   vo.purpose = *purpose;
   if (!args.at.empty()) {
-    auto at = x509::parse_rfc3339(args.at);
-    if (!at) throw CommandError{at.error(), kExitUsage};
+    auto at = parse_rfc3339(args.at);
+    if (!at) throw CommandError{at.error()};
     vo.at = *at;
   }
   for (const auto& name : args.names) vo.names.push_back(verify::peer_name_from_text(name));
@@ -127,9 +133,9 @@ void run_verify(const GlobalOptions& options, const VerifyArgs& args) {
 // format on stdout, a one-line summary with the slowest case on stderr.
 void run_limbo(const std::string& path) {
   auto document = verify::read_maybe_gzipped(path);
-  if (!document) throw CommandError{document.error(), kExitUsage};
+  if (!document) throw CommandError{document.error()};
   auto testcases = verify::limbo_testcases(*document);
-  if (!testcases) throw CommandError{testcases.error(), kExitUsage};
+  if (!testcases) throw CommandError{testcases.error()};
   boost::json::array results;
   results.reserve(testcases->size());
   size_t successes = 0;
@@ -168,10 +174,71 @@ void run_check_chain(const GlobalOptions& options, const std::string& path) {
   }
 }
 
+// The certificate in a file, PEM or DER; anything else is refused with what the file holds.
+x509::X509Ptr read_certificate_file(const std::string& path) {
+  std::string bytes = read_input(path, "certificate file");
+  if (x509::looks_like_pem(bytes)) {
+    auto blocks = x509::parse_pem_blocks(bytes);
+    if (blocks && !blocks->empty() && blocks->front().label != "CERTIFICATE") {
+      fail(Errc::parse_error, "'" + path + "' is not a certificate: its first PEM block is '" +
+                                  blocks->front().label +
+                                  "'; give a file whose first block is 'CERTIFICATE'");
+    }
+  }
+  auto cert = x509::parse_certificate(bytes);
+  if (!cert) {
+    fail(cert.error().code == Errc::ok ? Errc::parse_error : cert.error().code,
+         "'" + path + "' is not a certificate (PEM or DER): " + cert.error().message);
+  }
+  return std::move(cert).value();
+}
+
+void run_inspect(const GlobalOptions& options, const std::string& path) {
+  x509::X509Ptr cert = read_certificate_file(path);
+  X509* c = cert.get();
+  auto identity = verify::identity_from_certificate(c, std::nullopt);
+  std::string fingerprint = show_fingerprint(options, x509::fingerprint_sha256(c));
+  auto sans = x509::subject_alt_names(c);
+  auto ekus = x509::extended_key_usages(c);
+  if (options.json) {
+    boost::json::array san_list, eku_list;
+    for (const auto& s : sans) san_list.push_back(boost::json::string(s));
+    for (const auto& e : ekus) eku_list.push_back(boost::json::string(e));
+    print_json({{"subject", x509::subject_string(c)},
+                {"issuer", x509::issuer_string(c)},
+                {"serial", x509::serial_hex(c)},
+                {"not_before", format_rfc3339(x509::not_before(c))},
+                {"not_after", format_rfc3339(x509::not_after(c))},
+                {"subject_alt_names", san_list},
+                {"key_type", x509::key_description(c)},
+                {"extended_key_usage", eku_list},
+                {"sha256_fingerprint", fingerprint},
+                {"identity", identity ? boost::json::value(identity->common_name())
+                                      : boost::json::value(nullptr)}});
+    return;
+  }
+  auto joined = [](const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+    return out.empty() ? std::string("(none)") : out;
+  };
+  std::cout << "subject:     " << x509::subject_string(c) << "\n"
+            << "issuer:      " << x509::issuer_string(c) << "\n"
+            << "serial:      " << x509::serial_hex(c) << "\n"
+            << "not before:  " << format_rfc3339(x509::not_before(c)) << "\n"
+            << "not after:   " << format_rfc3339(x509::not_after(c)) << "\n"
+            << "SANs:        " << joined(sans) << "\n"
+            << "key type:    " << x509::key_description(c) << "\n"
+            << "EKU:         " << joined(ekus) << "\n"
+            << "SHA-256:     " << fingerprint << "\n"
+            << "identity:    " << (identity ? identity->common_name() : "(not a tether identity)")
+            << "\n";
+}
+
 }  // namespace
 
 void add_cert_commands(CLI::App& app, GlobalOptions& options) {
-  auto* cert = app.add_subcommand("cert", "check certificates and chains");
+  auto* cert = app.add_subcommand("cert", "check and inspect certificates and chains");
   cert->require_subcommand(1);
 
   auto args = std::make_shared<VerifyArgs>();
@@ -217,8 +284,7 @@ void add_cert_commands(CLI::App& app, GlobalOptions& options) {
     if (args->leaf.empty() || args->trust.empty()) {
       throw CommandError{make_error(Errc::invalid_argument,
                                     "cert verify needs LEAF.pem and --trust ROOTS.pem (or "
-                                    "--limbo SUITE.json.gz)"),
-                         kExitUsage};
+                                    "--limbo SUITE.json.gz)")};
     }
     run_verify(options, *args);
   });
@@ -229,6 +295,16 @@ void add_cert_commands(CLI::App& app, GlobalOptions& options) {
       ->required();
   add_json_option(check, options);
   check->callback([&options, chain_file] { run_check_chain(options, *chain_file); });
+
+  auto inspect_file = std::make_shared<std::string>();
+  auto* inspect = cert->add_subcommand(
+      "inspect",
+      "print a certificate's subject, issuer, serial, validity, SANs, key, EKU, fingerprint and "
+      "tether identity");
+  inspect->add_option("file", *inspect_file, "certificate file (PEM or DER)")->required();
+  add_json_option(inspect, options);
+  add_openssl_format_option(inspect, options);
+  inspect->callback([&options, inspect_file] { run_inspect(options, *inspect_file); });
 }
 
 }  // namespace tether::cli

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "common/fs.h"
+#include "common/hex.h"
 #include "pki/ca_files.h"
 #include "store/open.h"
 
@@ -35,7 +36,16 @@ std::unique_ptr<store::Store> open_store(const std::string& data_dir) {
 std::string read_passphrase(const GlobalOptions& options) {
   if (!options.passphrase_file.empty())
     return must(fs::read_passphrase_file(options.passphrase_file));
-  if (const char* env = std::getenv("TETHER_CA_PASSPHRASE"); env != nullptr) return env;
+  const char* file = std::getenv("TETHER_CA_PASSPHRASE_FILE");
+  const char* value = std::getenv("TETHER_CA_PASSPHRASE");
+  if (file != nullptr && *file != '\0') {
+    if (value != nullptr) {
+      fail(Errc::invalid_argument,
+           "both TETHER_CA_PASSPHRASE_FILE and TETHER_CA_PASSPHRASE are set: unset one");
+    }
+    return must(fs::read_private_passphrase_file(file, "TETHER_CA_PASSPHRASE_FILE"));
+  }
+  if (value != nullptr) return value;
   return {};
 }
 
@@ -66,6 +76,10 @@ void print_json(const boost::json::value& value) {
   std::cout << boost::json::serialize(value) << "\n";
 }
 
+std::string show_fingerprint(const GlobalOptions& options, const std::string& fingerprint) {
+  return options.openssl_format ? hex::openssl_format(fingerprint) : fingerprint;
+}
+
 }  // namespace tether::cli
 
 #include <CLI/CLI.hpp>
@@ -82,7 +96,13 @@ void add_json_option(CLI::App* sub, GlobalOptions& options) {
 void add_passphrase_option(CLI::App* sub, GlobalOptions& options) {
   sub->add_option(
       "--passphrase-file", options.passphrase_file,
-      "file whose first line is the CA key passphrase (default: $TETHER_CA_PASSPHRASE)");
+      "path of a file whose first line is the CA key passphrase (default: the file named by "
+      "$TETHER_CA_PASSPHRASE_FILE, which must not be readable by group or others; else "
+      "$TETHER_CA_PASSPHRASE, which holds the passphrase itself)");
+}
+void add_openssl_format_option(CLI::App* sub, GlobalOptions& options) {
+  sub->add_flag("--openssl-format", options.openssl_format,
+                "print fingerprints as OpenSSL does (AA:BB:...) instead of lowercase hex");
 }
 
 }  // namespace tether::cli

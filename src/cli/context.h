@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/exit_code.h"
 #include "common/error.h"
 #include "pki/authority.h"
 #include "pki/lifecycle.h"
@@ -16,20 +17,21 @@ class App;
 
 namespace tether::cli {
 
-// Exit codes: 0 success, 1 the operation failed (or a certificate did not verify), 2 usage error.
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-
 struct GlobalOptions {
-  std::string data_dir;         // --data, else $TETHER_DATA, else ./tether-data
-  bool json = false;            // --json
-  std::string passphrase_file;  // --passphrase-file, else $TETHER_CA_PASSPHRASE
+  std::string data_dir;  // --data, else $TETHER_DATA, else ./tether-data
+  bool json = false;     // --json
+  // --passphrase-file, else $TETHER_CA_PASSPHRASE_FILE (a path), else $TETHER_CA_PASSPHRASE
+  // (the passphrase itself).
+  std::string passphrase_file;
+  bool openssl_format = false;  // --openssl-format: fingerprints as AA:BB:...
 };
 
-// Thrown inside a subcommand to end it with a one-line message and an exit code.
+// Thrown inside a subcommand to end it with a one-line message; the exit code follows from the
+// error's code (exit_code_for). `outcome_printed`: stdout already carries the outcome (a
+// verification rejection), so no JSON error document is added.
 struct CommandError {
   Error error;
-  int exit_code = kExitFailure;
+  bool outcome_printed = false;
 };
 
 // Unwraps a Result or throws CommandError.
@@ -41,8 +43,8 @@ T must(Result<T> result) {
 inline void must(Status status) {
   if (!status) throw CommandError{std::move(status).error()};
 }
-[[noreturn]] inline void fail(Errc code, std::string message, int exit_code = kExitFailure) {
-  throw CommandError{Error{code, std::move(message)}, exit_code};
+[[noreturn]] inline void fail(Errc code, std::string message) {
+  throw CommandError{Error{code, std::move(message)}};
 }
 
 std::string resolve_data_dir(const GlobalOptions& options);
@@ -56,6 +58,9 @@ std::string read_passphrase(const GlobalOptions& options);
 pki::Context make_context();
 
 void print_json(const boost::json::value& value);
+// A SHA-256 fingerprint (lowercase hex) as the command prints it: as is, or with
+// --openssl-format as `openssl x509 -fingerprint` does.
+std::string show_fingerprint(const GlobalOptions& options, const std::string& fingerprint);
 
 // Each registers its subcommands on the app.
 void add_ca_commands(CLI::App& app, GlobalOptions& options);
@@ -73,4 +78,5 @@ namespace tether::cli {
 void add_data_option(CLI::App* sub, GlobalOptions& options);
 void add_json_option(CLI::App* sub, GlobalOptions& options);
 void add_passphrase_option(CLI::App* sub, GlobalOptions& options);
+void add_openssl_format_option(CLI::App* sub, GlobalOptions& options);
 }  // namespace tether::cli

@@ -152,7 +152,8 @@ void add_gateway_command(CLI::App& app) {
     // Writes to a client that has gone away must fail with EPIPE, not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
     raise_open_file_limit();
-    // Returns only when stopped by a signal, or when it cannot start (exit 1, one line why).
+    // Returns only when stopped by a signal, or when it cannot start (one line why; exit 2
+    // for a config refused as given, 1 for a start that failed, e.g. a port in use).
     GatewayProcess process(*config);
     must(process.run());
   });

@@ -1,8 +1,10 @@
 // tether: the command line. Each subcommand lives in its own *_cmd.cc file.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <span>
 
 #include "cli/context.h"
+#include "cli/errors.h"
 
 int main(int argc, char** argv) {
   using namespace tether::cli;
@@ -17,14 +19,15 @@ int main(int argc, char** argv) {
   add_cert_commands(app, options);
   add_audit_commands(app, options);
   add_gateway_command(app);
+  std::span<char*> args(argv, static_cast<size_t>(argc));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitUsage;
+    // --help and --version arrive as ParseErrors with exit code 0.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return report_failure(parse_failure(app, e), json_requested(args), false);
   } catch (const CommandError& e) {
-    std::cerr << "tether: " << e.error.message << " [" << e.error.reason() << "]\n";
-    return e.exit_code;
+    return report_failure(e.error, options.json || json_requested(args), e.outcome_printed);
   } catch (const std::exception& e) {
     std::cerr << "tether: internal error: " << e.what() << "\n";
     return kExitFailure;

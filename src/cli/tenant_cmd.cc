@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/context.h"
+#include "common/time_format.h"
 #include "x509/inspect.h"
 
 namespace tether::cli {
@@ -42,7 +43,7 @@ void add_tenant_commands(CLI::App& app, GlobalOptions& options) {
       boost::json::array out;
       for (const auto& t : tenants) {
         out.push_back(
-            {{"id", t.id}, {"name", t.name}, {"created_at", x509::format_rfc3339(t.created_at)}});
+            {{"id", t.id}, {"name", t.name}, {"created_at", format_rfc3339(t.created_at)}});
       }
       print_json(out);
       return;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -30,8 +31,8 @@ Result<std::string> read_file(const std::string& path, std::string_view what) {
   return ss.str();
 }
 
-Result<std::string> read_passphrase_file(const std::string& path) {
-  TETHER_ASSIGN_OR_RETURN(std::string text, read_file(path, "passphrase file"));
+namespace {
+Result<std::string> first_line(std::string text, const std::string& path) {
   std::string line = text.substr(0, text.find('\n'));
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line.empty()) {
@@ -40,6 +41,49 @@ Result<std::string> read_passphrase_file(const std::string& path) {
         "passphrase file '" + path + "' is empty: put the passphrase on its first line");
   }
   return line;
+}
+}  // namespace
+
+Result<std::string> read_passphrase_file(const std::string& path) {
+  TETHER_ASSIGN_OR_RETURN(std::string text, read_file(path, "passphrase file"));
+  return first_line(std::move(text), path);
+}
+
+Result<std::string> read_private_passphrase_file(const std::string& path,
+                                                 std::string_view setting) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return make_error(Errc::io_error, "cannot read passphrase file '" + path + "' (" +
+                                          std::string(setting) + "): " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return errno_error("cannot stat", path);
+  }
+  if ((st.st_mode & 0044) != 0) {
+    ::close(fd);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return make_error(Errc::invalid_argument,
+                      "passphrase file '" + path + "' (" + std::string(setting) + ") has mode " +
+                          mode + ": it must not be readable by group or others; run 'chmod 600 " +
+                          path + "'");
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return errno_error("cannot read", path);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return first_line(std::move(text), path);
 }
 
 Status write_new_file(const std::string& path, std::string_view data, unsigned mode) {
@@ -95,6 +139,12 @@ Status sync_dir(const std::string& path) {
 Status rename_path(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0)
     return errno_error("cannot rename to " + to + ":", from);
+  return ok_status();
+}
+
+Status exchange_paths(const std::string& a, const std::string& b) {
+  if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0)
+    return errno_error("cannot exchange " + b + " with", a);
   return ok_status();
 }
 

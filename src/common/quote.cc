@@ -1,6 +1,6 @@
 #include "common/quote.h"
 
-#include <cstdio>
+#include "common/hex.h"
 
 namespace tether {
 
@@ -9,9 +9,8 @@ std::string quote_value(std::string_view value, char quote) {
   for (char c : value) {
     auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f || c == '\\' || c == quote) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", byte);
-      out += buf;
+      out += "\\x";
+      hex::append_byte(out, byte);
     } else {
       out += c;
     }

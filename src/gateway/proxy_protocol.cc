@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "common/hex.h"
 #include "common/quote.h"
 
 namespace tether::gateway {
@@ -49,8 +50,8 @@ Error refuse(std::string why) {
 }
 
 std::string hex_byte(uint8_t b) {
-  char out[5];
-  std::snprintf(out, sizeof out, "0x%02x", b);
+  std::string out = "0x";
+  hex::append_byte(out, b);
   return out;
 }
 
@@ -64,10 +65,8 @@ std::string hex_nibble(uint8_t n) {
 std::string hex_bytes(std::span<const uint8_t> bytes) {
   std::string out;
   for (uint8_t b : bytes) {
-    char two[3];
-    std::snprintf(two, sizeof two, "%02x", b);
     if (!out.empty()) out += ' ';
-    out += two;
+    hex::append_byte(out, b);
   }
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/time_format.h"
 #include "obs/json_line.h"
 #include "x509/inspect.h"
 
@@ -16,7 +17,7 @@ std::string timestamp(int64_t time_ms) {
   thread_local std::string cached_prefix;  // "2027-01-31T12:00:00"
   int64_t second = time_ms / 1000;
   if (second != cached_second) {
-    std::string full = x509::format_rfc3339(second);
+    std::string full = format_rfc3339(second);
     cached_prefix = full.substr(0, full.size() - 1);
     cached_second = second;
   }

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/hex.h"
+
 namespace tether::obs {
 
 class JsonLine {
@@ -67,10 +69,8 @@ class JsonLine {
   }
 
   void escaped_byte(unsigned char c) {
-    static constexpr char kHex[] = "0123456789abcdef";
     out_.append("\\u00");
-    out_ += kHex[c >> 4];
-    out_ += kHex[c & 0xf];
+    hex::append_byte(out_, c);
   }
 
   // Length of the valid UTF-8 sequence starting at s[i] (RFC 3629), or 0.

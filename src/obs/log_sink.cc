@@ -7,6 +7,7 @@
 #include <chrono>
 #include <climits>
 
+#include "common/time_format.h"
 #include "x509/inspect.h"
 
 namespace tether::obs {
@@ -65,7 +66,7 @@ int64_t unix_millis() {
 
 void log_event(std::string_view event, boost::json::object fields) {
   int64_t ms = unix_millis();
-  std::string seconds = x509::format_rfc3339(ms / 1000);
+  std::string seconds = format_rfc3339(ms / 1000);
   char millis[8];
   std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
   boost::json::object line{{"time", seconds.substr(0, seconds.size() - 1) + millis},

@@ -1,5 +1,6 @@
 #include "pki/authority.h"
 
+#include "common/time_format.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
 #include "x509/openssl_error.h"
@@ -27,7 +28,7 @@ Result<IssuedCertificate> Authority::issue(const verify::Identity& identity,
     return make_error(Errc::invalid_argument,
                       "a " + std::to_string(days) +
                           "-day certificate would outlive the issuing CA (" +
-                          x509::format_rfc3339(x509::not_after(issuing_.get())) +
+                          format_rfc3339(x509::not_after(issuing_.get())) +
                           "): use fewer --days or rotate the CA");
   }
   TETHER_ASSIGN_OR_RETURN(auto serial, x509::random_serial());

@@ -41,7 +41,8 @@ struct File {
   unsigned mode;
 };
 
-Status write_tar_gz(const std::string& path, const std::vector<File>& files) {
+Status write_tar_gz(const std::string& path, const std::string& folder,
+                    const std::vector<File>& files) {
   // The archive holds a private key, so the file itself is created 0600.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kPrivateMode);
   if (fd < 0)
@@ -73,9 +74,12 @@ Status write_tar_gz(const std::string& path, const std::vector<File>& files) {
     }
     return true;
   };
-  if (!add("certs", "", kCertsDirMode, true)) return fail("certs/");
+  // One top-level folder, so unpacking never scatters certs/ into whatever directory it is in.
+  std::string prefix = folder.empty() ? "" : folder + "/";
+  if (!folder.empty() && !add(folder, "", kDirMode, true)) return fail(prefix);
+  if (!add(prefix + "certs", "", kCertsDirMode, true)) return fail(prefix + "certs/");
   for (const auto& f : files) {
-    if (!add(f.name, f.data, f.mode, false)) return fail(f.name);
+    if (!add(prefix + f.name, f.data, f.mode, false)) return fail(prefix + f.name);
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) return fail("close");
   // Close on every path; a failed fsync or close means the archive may be incomplete, so it
@@ -109,10 +113,62 @@ Status write_pkcs12(const std::string& path, const BundleContents& c) {
   return fs::write_new_file(path, data, kPrivateMode);
 }
 
+// Where a replacement is written before it is swapped in: beside the bundle, in the same
+// directory (so the rename stays within one file system), named for this process.
+std::string staging_path(const std::string& path) {
+  std::filesystem::path p(path);
+  return (p.parent_path() / ("." + p.filename().string() + ".new-" + std::to_string(::getpid())))
+      .string();
+}
+
+std::string parent_dir(const std::string& path) {
+  auto parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+Status write_bundle_at(const std::string& path, BundleFormat format, const BundleContents& c) {
+  std::string chain = x509::to_pem(c.leaf) + x509::to_pem(c.issuing);
+  std::string root = x509::to_pem(c.root);
+  std::string key;
+  if (c.private_key) {
+    TETHER_ASSIGN_OR_RETURN(key, x509::private_key_to_pem(c.private_key, ""));
+  }
+  Status written = ok_status();
+  switch (format) {
+    case BundleFormat::directory: {
+      written = [&]() -> Status {
+        if (!fs::exists(path)) TETHER_TRY(fs::make_dir(path, kDirMode));
+        std::string certs = path + "/certs";
+        TETHER_TRY(fs::make_dir(certs, kCertsDirMode));
+        TETHER_TRY(fs::write_new_file(certs + "/connector.pem", chain, kPublicMode));
+        if (c.private_key)
+          TETHER_TRY(fs::write_new_file(certs + "/connector-key.pem", key, kPrivateMode));
+        TETHER_TRY(fs::write_new_file(certs + "/ca.pem", root, kPublicMode));
+        TETHER_TRY(fs::sync_dir(certs));
+        return fs::sync_dir(path);
+      }();
+      break;
+    }
+    case BundleFormat::tar_gz: {
+      std::vector<File> files = {{"certs/connector.pem", chain, kPublicMode}};
+      if (c.private_key) files.push_back({"certs/connector-key.pem", key, kPrivateMode});
+      files.push_back({"certs/ca.pem", root, kPublicMode});
+      written = write_tar_gz(path, c.archive_folder, files);
+      for (auto& f : files) OPENSSL_cleanse(f.data.data(), f.data.size());
+      break;
+    }
+    case BundleFormat::pkcs12:
+      written = write_pkcs12(path, c);
+      break;
+  }
+  OPENSSL_cleanse(key.data(), key.size());
+  return written;
+}
+
 }  // namespace
 
 Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
-                                 bool has_p12_passphrase) {
+                                 bool has_p12_passphrase, bool replace_existing) {
   if (out.empty()) {
     return make_error(Errc::invalid_argument,
                       "--out is required: a directory, FILE.tar.gz or FILE.p12");
@@ -139,13 +195,34 @@ Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
   std::error_code ec;
   if (target.format == BundleFormat::directory) {
     if (fs::exists(out) && !fs::is_empty_dir(out)) {
-      return make_error(Errc::already_exists, "--out '" + out +
-                                                  "' exists and is not an empty directory: "
-                                                  "choose a new path");
+      if (!replace_existing) {
+        return make_error(Errc::already_exists, "--out '" + out +
+                                                    "' exists and is not an empty directory: "
+                                                    "choose a new path (or --force to replace "
+                                                    "the bundle in it)");
+      }
+      // --force replaces a bundle, never some other directory that happens to be named.
+      if (!std::filesystem::is_directory(target.path, ec) ||
+          !std::filesystem::is_regular_file(target.path + "/certs/connector.pem", ec)) {
+        return make_error(Errc::already_exists,
+                          "--out '" + out +
+                              "' is not a bundle directory (no certs/connector.pem): --force "
+                              "replaces only a bundle; choose a new path");
+      }
+      target.replace = true;
     }
   } else if (fs::exists(out)) {
-    return make_error(Errc::already_exists,
-                      "--out '" + out + "' already exists: choose a new path");
+    if (!replace_existing) {
+      return make_error(Errc::already_exists, "--out '" + out +
+                                                  "' already exists: choose a new path (or "
+                                                  "--force to replace it)");
+    }
+    if (!std::filesystem::is_regular_file(target.path, ec)) {
+      return make_error(Errc::already_exists, "--out '" + out +
+                                                  "' is not a regular file: --force replaces "
+                                                  "only a bundle file; choose a new path");
+    }
+    target.replace = true;
   }
   auto parent = p.parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
@@ -156,41 +233,31 @@ Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
 }
 
 Status write_bundle(const BundleTarget& target, const BundleContents& c) {
-  std::string chain = x509::to_pem(c.leaf) + x509::to_pem(c.issuing);
-  std::string root = x509::to_pem(c.root);
-  std::string key;
-  if (c.private_key) {
-    TETHER_ASSIGN_OR_RETURN(key, x509::private_key_to_pem(c.private_key, ""));
+  if (!target.replace) return write_bundle_at(target.path, target.format, c);
+  std::string staged = staging_path(target.path);
+  fs::remove_all(staged);  // left by an earlier run of this pid that was killed
+  Status written = write_bundle_at(staged, target.format, c);
+  if (!written) {
+    fs::remove_all(staged);
+    return written;
   }
-  Status written = ok_status();
-  switch (target.format) {
-    case BundleFormat::directory: {
-      written = [&]() -> Status {
-        if (!fs::exists(target.path)) TETHER_TRY(fs::make_dir(target.path, kDirMode));
-        std::string certs = target.path + "/certs";
-        TETHER_TRY(fs::make_dir(certs, kCertsDirMode));
-        TETHER_TRY(fs::write_new_file(certs + "/connector.pem", chain, kPublicMode));
-        if (c.private_key)
-          TETHER_TRY(fs::write_new_file(certs + "/connector-key.pem", key, kPrivateMode));
-        TETHER_TRY(fs::write_new_file(certs + "/ca.pem", root, kPublicMode));
-        return fs::sync_dir(certs);
-      }();
-      break;
+  if (target.format == BundleFormat::directory) {
+    // After the exchange the old bundle sits at the staging name and is removed.
+    Status swapped = fs::exchange_paths(staged, target.path);
+    if (!swapped) {
+      fs::remove_all(staged);
+      return swapped;
     }
-    case BundleFormat::tar_gz: {
-      std::vector<File> files = {{"certs/connector.pem", chain, kPublicMode}};
-      if (c.private_key) files.push_back({"certs/connector-key.pem", key, kPrivateMode});
-      files.push_back({"certs/ca.pem", root, kPublicMode});
-      written = write_tar_gz(target.path, files);
-      for (auto& f : files) OPENSSL_cleanse(f.data.data(), f.data.size());
-      break;
-    }
-    case BundleFormat::pkcs12:
-      written = write_pkcs12(target.path, c);
-      break;
+    TETHER_TRY(fs::sync_dir(parent_dir(target.path)));
+    fs::remove_all(staged);
+    return ok_status();
   }
-  OPENSSL_cleanse(key.data(), key.size());
-  return written;
+  Status renamed = fs::rename_path(staged, target.path);
+  if (!renamed) {
+    fs::remove_all(staged);
+    return renamed;
+  }
+  return fs::sync_dir(parent_dir(target.path));
 }
 
 }  // namespace tether::pki

@@ -2,7 +2,10 @@
 
 #include <boost/json.hpp>
 #include <set>
+#include <tuple>
 
+#include "common/hex.h"
+#include "common/time_format.h"
 #include "verify/identity.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
@@ -48,7 +51,7 @@ std::string issue_detail(const IssuedCertificate& issued, bool csr_mode) {
   return boost::json::serialize(boost::json::object{
       {"fingerprint", issued.fingerprint},
       {"key_type", issued.key_type},
-      {"not_after", x509::format_rfc3339(issued.not_after)},
+      {"not_after", format_rfc3339(issued.not_after)},
       {"csr_mode", csr_mode},
   });
 }
@@ -192,15 +195,82 @@ Result<std::vector<IssuedBundle>> create_connectors(store::CertificateStore& sto
   }
 }
 
+const store::CertificateRecord* certificate_to_replace(
+    const std::vector<store::CertificateRecord>& certs) {
+  auto newer = [](const store::CertificateRecord* best, const store::CertificateRecord& c) {
+    return best == nullptr ||
+           std::tie(c.issued_at, c.not_after) >= std::tie(best->issued_at, best->not_after);
+  };
+  const store::CertificateRecord* best = nullptr;
+  for (const auto& c : certs) {
+    if (!c.revoked_at && newer(best, c)) best = &c;
+  }
+  if (best != nullptr) return best;
+  for (const auto& c : certs) {
+    if (newer(best, c)) best = &c;
+  }
+  return best;
+}
+
+int lifetime_days(const store::CertificateRecord& cert) {
+  int64_t seconds = cert.not_after - cert.not_before;
+  return static_cast<int>((seconds + kSecondsPerDay / 2) / kSecondsPerDay);
+}
+
+std::vector<const store::CertificateRecord*> usable_certificates(
+    const std::vector<const store::CertificateRecord*>& certs, int64_t now) {
+  std::vector<const store::CertificateRecord*> usable;
+  for (const auto* c : certs) {
+    if (!c->revoked_at && c->not_after > now) usable.push_back(c);
+  }
+  return usable;
+}
+
 Result<IssuedBundle> renew_connector(store::CertificateStore& store, const Authority& authority,
-                                     const Context& ctx, const IssueRequest& request) {
-  TETHER_TRY(validate_request(store, request));
-  TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(request.tenant, request.connector));
+                                     const Context& ctx, const RenewRequest& renewal) {
+  TETHER_TRY(verify::validate_id(renewal.tenant, "tenant id"));
+  TETHER_TRY(verify::validate_id(renewal.connector, "connector id"));
+  if (renewal.days) TETHER_TRY(validate_days(*renewal.days));
+  TETHER_ASSIGN_OR_RETURN(bool tenant_known, store.tenant_exists(renewal.tenant));
+  if (!tenant_known) {
+    return make_error(Errc::not_found, "tenant '" + renewal.tenant +
+                                           "' does not exist: create it with 'tether tenant "
+                                           "create " +
+                                           renewal.tenant + "'");
+  }
+  TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(renewal.tenant, renewal.connector));
   if (!existing) {
-    return make_error(Errc::not_found, "connector '" + request.connector +
-                                           "' does not exist in tenant '" + request.tenant +
+    return make_error(Errc::not_found, "connector '" + renewal.connector +
+                                           "' does not exist in tenant '" + renewal.tenant +
                                            "': create it with 'tether connector create'");
   }
+  TETHER_ASSIGN_OR_RETURN(auto certs, store.list_certificates({renewal.tenant, renewal.connector}));
+  const store::CertificateRecord* previous = certificate_to_replace(certs);
+  std::string name = renewal.tenant + "/" + renewal.connector;
+  // The connector made its own key: a key made here would be one it never asked for, and
+  // would have to travel to it.
+  if (previous != nullptr && previous->csr_mode && !renewal.csr) {
+    return make_error(Errc::invalid_argument,
+                      "connector '" + name + "' makes its own key (its certificate " +
+                          previous->serial +
+                          " was issued from a CSR): renew it with --csr FILE holding a new "
+                          "request made on the connector");
+  }
+  IssueRequest request;
+  request.tenant = renewal.tenant;
+  request.connector = renewal.connector;
+  request.csr = renewal.csr;
+  if (previous != nullptr) {
+    request.profile.days = lifetime_days(*previous);
+    // A CSR-mode record names the CSR's key type, which may not be one we generate; only a
+    // generated key's type is carried over (a CSR brings its own key).
+    if (auto kept = x509::parse_key_type(previous->key_type); kept && !request.csr) {
+      request.profile.key_type = *kept;
+    }
+  }
+  if (renewal.key_type) request.profile.key_type = *renewal.key_type;
+  if (renewal.days) request.profile.days = *renewal.days;
+  TETHER_TRY(validate_days(request.profile.days));
   return issue_and_record(authority, ctx, request,
                           [&](const verify::Identity& identity, const IssuedCertificate& issued) {
                             return store.add_certificate(
@@ -262,7 +332,7 @@ std::string certificate_status(const store::CertificateRecord& cert, int64_t now
 }
 
 Result<std::string> normalize_serial(std::string_view text) {
-  std::string hex;
+  std::string digits;
   std::string_view s = text;
   if (s.starts_with("0x") || s.starts_with("0X")) s.remove_prefix(2);
   for (char c : s) {
@@ -272,10 +342,9 @@ Result<std::string> normalize_serial(std::string_view text) {
                                                     "' is not hexadecimal: copy it from "
                                                     "'tether connector show'");
     }
-    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    digits += c;
   }
-  size_t first = hex.find_first_not_of('0');
-  hex = first == std::string::npos ? "0" : hex.substr(first);
+  std::string hex = hex::canonical_integer(digits);
   if (hex.size() > 40) {
     return make_error(Errc::invalid_argument, "serial '" + std::string(text) +
                                                   "' is longer than 20 octets (RFC 5280 4.1.2.2)");

@@ -33,6 +33,14 @@ struct CertificateRecord {
   // SHA-256 hex of the CA certificate that signed this one (the same form as `fingerprint`):
   // a fingerprint and not the issuer's name, as a renewed CA keeps its name but not its key.
   std::string issuer_fingerprint;
+  // When a gateway last saw this certificate in a handshake, if one recorded it.
+  std::optional<int64_t> last_presented_at;
+};
+
+// "Certificate `serial` was presented at a gateway at `at`."
+struct Presentation {
+  std::string serial;
+  int64_t at = 0;
 };
 
 struct AuditEvent {

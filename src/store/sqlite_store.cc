@@ -196,7 +196,8 @@ Result<int> read_schema_version(sqlite3* db, const std::string& path) {
 constexpr const char* kCertificateColumns =
     "c.serial, c.tenant_id, c.connector_id, c.identity, c.subject, c.key_type, c.not_before, "
     "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason, "
-    "c.issuer_fingerprint";
+    "c.issuer_fingerprint, "
+    "(SELECT p.last_presented_at FROM certificate_presentations p WHERE p.serial = c.serial)";
 
 CertificateRecord read_certificate(const Stmt& s) {
   CertificateRecord c;
@@ -217,6 +218,7 @@ CertificateRecord read_certificate(const Stmt& s) {
     c.revocation_reason = static_cast<int>(s.integer(13));
   }
   c.issuer_fingerprint = s.text(14);
+  if (!s.is_null(15)) c.last_presented_at = s.integer(15);
   return c;
 }
 
@@ -607,6 +609,21 @@ Result<std::vector<RevocationEntry>> SqliteStore::revocations_after(int64_t curs
 
 Subscription SqliteStore::subscribe(Listener listener) {
   return listeners_->subscribe(std::move(listener));
+}
+
+Status SqliteStore::record_presentations(const std::vector<Presentation>& presentations) {
+  return in_transaction([&]() -> Status {
+    for (const auto& p : presentations) {
+      Stmt upsert(*statements_,
+                  "INSERT INTO certificate_presentations (serial, last_presented_at) "
+                  "SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM certificates WHERE serial = ?1) "
+                  "ON CONFLICT(serial) DO UPDATE SET last_presented_at = "
+                  "max(last_presented_at, excluded.last_presented_at)");
+      upsert.bind(1, p.serial).bind(2, p.at);
+      TETHER_TRY(run(db_, upsert, "cannot record certificate presentation"));
+    }
+    return ok_status();
+  });
 }
 
 Result<std::vector<AuditEvent>> SqliteStore::list_audit(int limit) {

@@ -60,6 +60,7 @@ class SqliteStore final : public Store {
   Result<std::vector<RevocationEntry>> revocations_after(int64_t cursor, int limit) override;
   Subscription subscribe(Listener listener) override;
   Result<std::vector<AuditEvent>> list_audit(int limit) override;
+  Status record_presentations(const std::vector<Presentation>& presentations) override;
 
   // The schema version this build writes (PRAGMA user_version).
   static int schema_version();

@@ -7,6 +7,8 @@
 #include <ctime>
 
 #include "common/fs.h"
+#include "common/hex.h"
+#include "common/time_format.h"
 #include "tls/session_binding.h"
 #include "x509/inspect.h"
 #include "x509/openssl_error.h"
@@ -69,13 +71,12 @@ Status check_server_certificate(X509* cert, const std::string& path) {
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   if (x509::not_before(cert) > now) {
     return make_error(Errc::not_yet_valid, what + " is not valid before " +
-                                               x509::format_rfc3339(x509::not_before(cert)) +
-                                               " (now " + x509::format_rfc3339(now) + ")");
+                                               format_rfc3339(x509::not_before(cert)) + " (now " +
+                                               format_rfc3339(now) + ")");
   }
   if (x509::not_after(cert) < now) {
-    return make_error(Errc::expired, what + " expired at " +
-                                         x509::format_rfc3339(x509::not_after(cert)) + " (now " +
-                                         x509::format_rfc3339(now) + "): renew it");
+    return make_error(Errc::expired, what + " expired at " + format_rfc3339(x509::not_after(cert)) +
+                                         " (now " + format_rfc3339(now) + "): renew it");
   }
   return ok_status();
 }
@@ -155,16 +156,6 @@ Result<std::vector<x509::X509Ptr>> load_intermediates(const ServerConfig& config
   return out;
 }
 
-std::string to_hex(const unsigned char* data, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (size_t i = 0; i < size; ++i) {
-    hex += kDigits[data[i] >> 4];
-    hex += kDigits[data[i] & 0xf];
-  }
-  return hex;
-}
-
 // RFC 5246 7.4.1.2 / RFC 8446 2.2: a session resumes only under the same session id context.
 // Hashing every input of verification into it means a session made under one trust set can
 // never be resumed under another.
@@ -183,7 +174,7 @@ Status set_session_id_context(SSL_CTX* ctx, const ServerConfig& config,
   static_assert(SSL_MAX_SID_CTX_LENGTH >= 32, "SHA-256 must fit the session id context");
   TETHER_TRY(x509::check(SSL_CTX_set_session_id_context(ctx, digest, size), Errc::crypto_error,
                          "cannot set the session id context"));
-  hex = to_hex(digest, size);
+  hex = hex::encode(std::span(digest, size));
   return ok_status();
 }
 

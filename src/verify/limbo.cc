@@ -6,6 +6,7 @@
 
 #include "common/archive_handles.h"
 #include "common/fs.h"
+#include "common/time_format.h"
 #include "x509/inspect.h"
 #include "x509/pem.h"
 
@@ -111,7 +112,7 @@ Result<LimboCase> limbo_case_from_json(const json::object& tc) {
     if (!t->is_string()) return bad_field(c.id, "validation_time", "is not a string");
     // RFC 5280 times have whole seconds: a fractional validation time is truncated, so
     // 00:00:00.999 is still the second 00:00:00.
-    auto at = x509::parse_rfc3339(t->as_string());
+    auto at = parse_rfc3339(t->as_string());
     if (!at) return bad_field(c.id, "validation_time", at.error().message);
     o.at = *at;
   }

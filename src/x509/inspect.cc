@@ -1,38 +1,30 @@
 #include "x509/inspect.h"
 
+#include <arpa/inet.h>
 #include <openssl/bn.h>
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 
 #include <array>
 #include <cctype>
 #include <cstdio>
 
+#include "common/hex.h"
+#include "common/time_format.h"
+#include "x509/key.h"
 #include "x509/openssl_error.h"
 
 namespace tether::x509 {
 
 namespace {
-std::string to_hex(const unsigned char* data, size_t len, bool colons) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  static constexpr char kHexUpper[] = "0123456789ABCDEF";
-  const char* digits = colons ? kHexUpper : kHex;
-  std::string out;
-  for (size_t i = 0; i < len; ++i) {
-    if (colons && i > 0) out += ':';
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 0xf];
-  }
-  return out;
-}
-
-std::string fingerprint(const X509* cert, bool colons) {
+std::string fingerprint(const X509* cert) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
   if (X509_digest(cert, EVP_sha256(), md.data(), &len) != 1) {
     drain_openssl_errors();
     return {};
   }
-  return to_hex(md.data(), len, colons);
+  return hex::encode(std::span(md.data(), len));
 }
 }  // namespace
 
@@ -78,14 +70,8 @@ std::string serial_hex(const ASN1_INTEGER* serial) {
   if (!bn) return {};
   OpensslString hex(BN_bn2hex(bn.get()));
   if (!hex) return {};
-  std::string out(hex.get());
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  // Canonical form: no leading zero nibbles, so the same serial always prints the same way.
-  bool negative = !out.empty() && out[0] == '-';
-  size_t start = negative ? 1 : 0;
-  size_t first = out.find_first_not_of('0', start);
-  if (first == std::string::npos) return "0";
-  return (negative ? "-" : "") + out.substr(first);
+  // One form for every serial tether prints or stores, so the same serial always reads the same.
+  return hex::canonical_integer(hex.get());
 }
 
 std::string serial_hex(const X509* cert) {
@@ -93,16 +79,13 @@ std::string serial_hex(const X509* cert) {
 }
 
 std::string fingerprint_sha256(const X509* cert) {
-  return fingerprint(cert, false);
-}
-std::string fingerprint_sha256_colons(const X509* cert) {
-  return fingerprint(cert, true);
+  return fingerprint(cert);
 }
 
 std::optional<int64_t> asn1_time_to_unix(const ASN1_TIME* time) {
   struct tm tm {};
   if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return std::nullopt;
-  return static_cast<int64_t>(timegm(&tm));
+  return unix_from_utc(tm);
 }
 
 int64_t not_before(const X509* cert) {
@@ -110,77 +93,6 @@ int64_t not_before(const X509* cert) {
 }
 int64_t not_after(const X509* cert) {
   return asn1_time_to_unix(X509_get0_notAfter(cert)).value_or(0);
-}
-
-std::string format_rfc3339(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  // Four-digit years always (RFC 3339 5.6), which %Y does not promise for years before 1000.
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
-Result<int64_t> parse_rfc3339(std::string_view text) {
-  // RFC 3339 5.6 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), digits exactly as wide
-  // as the grammar says, and a date that exists.
-  auto bad = [&] {
-    return make_error(
-        Errc::invalid_argument,
-        "time '" + std::string(text) + "' is not RFC 3339: use e.g. 2027-01-31T12:00:00Z");
-  };
-  auto digits = [&](size_t pos, size_t n, int& out) {
-    if (pos + n > text.size()) return false;
-    out = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
-      out = out * 10 + (text[i] - '0');
-    }
-    return true;
-  };
-  auto at = [&](size_t pos, char c) {
-    return pos < text.size() &&
-           (text[pos] == c || std::tolower(static_cast<unsigned char>(text[pos])) == c);
-  };
-  int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
-  if (!digits(0, 4, year) || !at(4, '-') || !digits(5, 2, mon) || !at(7, '-') ||
-      !digits(8, 2, day) || !at(10, 't') || !digits(11, 2, hour) || !at(13, ':') ||
-      !digits(14, 2, min) || !at(16, ':') || !digits(17, 2, sec)) {
-    return bad();
-  }
-  size_t pos = 19;
-  if (at(pos, '.')) {
-    size_t start = ++pos;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
-    if (pos == start) return bad();
-  }
-  int64_t offset = 0;
-  if (at(pos, 'z') && pos + 1 == text.size()) {
-    offset = 0;
-  } else if (pos + 6 == text.size() && (text[pos] == '+' || text[pos] == '-') &&
-             text[pos + 3] == ':') {
-    int oh = 0, om = 0;
-    if (!digits(pos + 1, 2, oh) || !digits(pos + 4, 2, om) || oh > 23 || om > 59) return bad();
-    offset = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
-  } else {
-    return bad();
-  }
-  // Leap seconds (:60) are folded into the next second, as POSIX time does.
-  if (mon < 1 || mon > 12 || day < 1 || hour > 23 || min > 59 || sec > 60) return bad();
-  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  int month_days = kDaysInMonth[mon - 1] + (mon == 2 && leap ? 1 : 0);
-  if (day > month_days) return bad();
-  struct tm tm {};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = mon - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = min;
-  tm.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&tm)) - offset;
 }
 
 std::vector<std::string> uri_sans(X509* cert) {
@@ -196,6 +108,90 @@ std::vector<std::string> uri_sans(X509* cert) {
                       static_cast<size_t>(ASN1_STRING_length(uri)));
   }
   return uris;
+}
+
+std::vector<std::string> subject_alt_names(X509* cert) {
+  std::vector<std::string> out;
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  if (!names) return out;
+  auto text = [](const ASN1_STRING* s) {
+    return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                       static_cast<size_t>(ASN1_STRING_length(s)));
+  };
+  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
+    switch (gn->type) {
+      case GEN_DNS:
+        out.push_back("DNS:" + text(gn->d.dNSName));
+        break;
+      case GEN_URI:
+        out.push_back("URI:" + text(gn->d.uniformResourceIdentifier));
+        break;
+      case GEN_EMAIL:
+        out.push_back("email:" + text(gn->d.rfc822Name));
+        break;
+      case GEN_IPADD: {
+        const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
+        int len = ASN1_STRING_length(ip);
+        int family = len == 4 ? AF_INET : len == 16 ? AF_INET6 : AF_UNSPEC;
+        char printed[INET6_ADDRSTRLEN] = "";
+        if (family == AF_UNSPEC ||
+            ::inet_ntop(family, ASN1_STRING_get0_data(ip), printed, sizeof printed) == nullptr) {
+          out.push_back("IP:<" + std::to_string(len) + " octets>");
+        } else {
+          out.push_back("IP:" + std::string(printed));
+        }
+        break;
+      }
+      case GEN_DIRNAME:
+        out.push_back("DirName:" + name_to_string(gn->d.directoryName));
+        break;
+      default:
+        out.push_back("othername:<type " + std::to_string(gn->type) + ">");
+        break;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> extended_key_usages(X509* cert) {
+  std::vector<std::string> out;
+  ExtKeyUsagePtr eku(static_cast<EXTENDED_KEY_USAGE*>(
+      X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
+  if (!eku) return out;
+  for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+    const ASN1_OBJECT* obj = sk_ASN1_OBJECT_value(eku.get(), i);
+    int nid = OBJ_obj2nid(obj);
+    if (nid != NID_undef) {
+      out.emplace_back(OBJ_nid2sn(nid));
+      continue;
+    }
+    char oid[128];
+    OBJ_obj2txt(oid, sizeof oid, obj, 1);
+    out.emplace_back(oid);
+  }
+  return out;
+}
+
+std::string key_description(X509* cert) {
+  EVP_PKEY* key = X509_get0_pubkey(cert);
+  if (key == nullptr) {
+    drain_openssl_errors();
+    return "unreadable key";
+  }
+  if (auto ours = classify_key(key)) return std::string(key_type_name(*ours));
+  drain_openssl_errors();
+  int id = EVP_PKEY_get_base_id(key);
+  if (id == EVP_PKEY_EC) {
+    char group[80] = "";
+    size_t len = 0;
+    EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof group, &len);
+    return "EC " + std::string(group);
+  }
+  std::string name = OBJ_nid2sn(id);
+  if (id == EVP_PKEY_RSA) name += " " + std::to_string(EVP_PKEY_get_bits(key)) + " bits";
+  return name;
 }
 
 bool is_ca(X509* cert) {

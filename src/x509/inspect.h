@@ -22,23 +22,27 @@ std::string subject_string(const X509* cert);
 std::string describe_at_depth(const X509* cert, size_t depth);
 std::string issuer_string(const X509* cert);
 
-// Serial as lowercase hex without leading zeros ("0" for zero).
+// Serial in canonical hex (common/hex.h): lowercase, even length, no leading zero octets.
 std::string serial_hex(const X509* cert);
 std::string serial_hex(const ASN1_INTEGER* serial);
-// SHA-256 over the DER certificate, lowercase hex.
+// SHA-256 over the DER certificate, lowercase hex without separators (hex::openssl_format gives
+// the form `openssl x509 -fingerprint -sha256` prints).
 std::string fingerprint_sha256(const X509* cert);
-// The same, colon separated upper-case, as `openssl x509 -fingerprint -sha256` prints it.
-std::string fingerprint_sha256_colons(const X509* cert);
 
 // Seconds since the epoch; nullopt when the time cannot be represented.
 std::optional<int64_t> asn1_time_to_unix(const ASN1_TIME* time);
 int64_t not_before(const X509* cert);
 int64_t not_after(const X509* cert);
-// RFC 3339 UTC ("2026-11-25T23:30:04Z").
-std::string format_rfc3339(int64_t unix_seconds);
-Result<int64_t> parse_rfc3339(std::string_view text);
 
 std::vector<std::string> uri_sans(X509* cert);
+// Every subjectAltName as "DNS:x", "IP:x", "URI:x", "email:x" (other kinds by their type).
+std::vector<std::string> subject_alt_names(X509* cert);
+// extendedKeyUsage purposes by short name ("clientAuth") or dotted OID; empty without the
+// extension.
+std::vector<std::string> extended_key_usages(X509* cert);
+// The subject key: one of tether's key type names ("ecdsa-p256"), else what it is ("RSA 1024
+// bits", "EC secp521r1", "ED25519").
+std::string key_description(X509* cert);
 bool is_ca(X509* cert);
 
 // A random positive serial of 128 bits with the top bit cleared (RFC 5280 4.1.2.2: at most 20

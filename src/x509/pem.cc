@@ -209,7 +209,8 @@ Result<PkeyPtr> parse_private_key(std::string_view pem, std::string_view passphr
     return make_error(Errc::passphrase_required,
                       std::string(what) +
                           " is encrypted and no passphrase was given; pass "
-                          "--passphrase-file or set TETHER_CA_PASSPHRASE");
+                          "--passphrase-file FILE, or set TETHER_CA_PASSPHRASE_FILE (a path) or "
+                          "TETHER_CA_PASSPHRASE (the passphrase)");
   }
   if (encrypted) {
     drain_openssl_errors();

@@ -1,7 +1,7 @@
 """Bad input is refused with one line naming the problem, and changes nothing.
 
 Every case runs one tether command that must fail and asserts:
-  - the exit code (1, or 2 for usage errors),
+  - the exit code (2 for input refused as given, 1 for an operation that failed: exit_code_for),
   - stderr is exactly one line, "tether: <message> [<reason>]", with the expected reason token
     and the offending value quoted in the message,
   - nothing on stdout,
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from tetherlib import COMMAND_TIMEOUT, TETHER, Tether, run
+from tetherlib import COMMAND_TIMEOUT, TETHER, Tether, exit_code_for, run
 
 TRUST_DOMAIN = "tether.internal"
 LONG_ID = "a" * 64
@@ -61,7 +61,8 @@ def clean_env():
     return env
 
 
-def assert_refused(t: Tether, before: Before, proc, reason, needles, exit_code=1, out=None):
+def assert_refused(t: Tether, before: Before, proc, reason, needles, exit_code=None, out=None):
+    exit_code = exit_code_for(reason) if exit_code is None else exit_code
     where = f"\nstdout: {proc.stdout!r}\nstderr: {proc.stderr!r}"
     assert proc.returncode == exit_code, f"exit code {proc.returncode}, expected {exit_code}" + where
     lines = proc.stderr.splitlines()
@@ -142,7 +143,7 @@ ARGUMENT_CASES = {
     "revoke-unknown-connector": (["connector", "revoke", "--tenant", "acme", "--id", "ghost"],
                                  "not_found", ["connector 'ghost'", "tenant 'acme'"]),
     "revoke-unknown-serial": (["connector", "revoke", "--tenant", "acme", "--id", "edge-1",
-                               "--serial", "0badc0ffee"], "not_found", ["badc0ffee", "acme/edge-1"]),
+                               "--serial", "0badc0ffee"], "not_found", ["0badc0ffee", "acme/edge-1"]),
     "revoke-non-hex-serial": (["connector", "revoke", "--tenant", "acme", "--id", "edge-1",
                                "--serial", "xyz"], "invalid_argument", ["serial 'xyz'"]),
     "revoke-bad-reason": (["connector", "revoke", "--tenant", "acme", "--id", "edge-1",

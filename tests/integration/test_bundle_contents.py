@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tetherlib import Tether, run, split_pem
+from tetherlib import Tether, run, serial_hex, split_pem
 
 TENANT = "acme"
 TRUST_DOMAIN = "tether.internal"
@@ -164,7 +164,7 @@ def test_serials_are_random_positive_and_wide(ca):
         s = leaf.serial_number
         assert s > 0, f"{cid}: serial {s} is not positive"
         assert 121 <= s.bit_length() <= 127, f"{cid}: serial {s:x} has {s.bit_length()} bits"
-        assert printed == format(s, "x"), f"{cid}: CLI printed {printed}, certificate has {s:x}"
+        assert printed == serial_hex(s), f"{cid}: CLI printed {printed}, certificate has {s:x}"
         serials[cid] = s
     assert len(set(serials.values())) == SERIAL_SAMPLE, f"repeated serials: {serials}"
 
@@ -186,13 +186,17 @@ def test_tar_gz_bundle(ca, tmp_path):
     out = tmp_path / "edge.tar.gz"
     ca.connector(TENANT, "tar-1", out)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600, "the archive holds a private key"
+    folder = f"{TENANT}-tar-1"
     with tarfile.open(out, "r:gz") as tar:
         members = {m.name: m for m in tar.getmembers()}
         files = {name: m for name, m in members.items() if m.isfile()}
-        assert sorted(files) == ["certs/ca.pem", "certs/connector-key.pem", "certs/connector.pem"]
-        assert set(members) - set(files) == {"certs"} and members["certs"].isdir()
-        assert stat.S_IMODE(files["certs/connector-key.pem"].mode) == 0o600
-        data = {name: tar.extractfile(m).read() for name, m in files.items()}
+        # Everything under one top-level <tenant>-<connector>/ folder.
+        assert sorted(files) == [f"{folder}/certs/ca.pem", f"{folder}/certs/connector-key.pem",
+                                 f"{folder}/certs/connector.pem"]
+        assert set(members) - set(files) == {folder, f"{folder}/certs"}
+        assert members[folder].isdir() and members[f"{folder}/certs"].isdir()
+        assert stat.S_IMODE(files[f"{folder}/certs/connector-key.pem"].mode) == 0o600
+        data = {name.removeprefix(folder + "/"): tar.extractfile(m).read() for name, m in files.items()}
 
     assert data["certs/ca.pem"] == ca.root_pem.read_bytes()
     openssl_verify_sslclient(tmp_path, data["certs/connector.pem"].decode(), data["certs/ca.pem"].decode())

@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from tetherlib import TETHER
+from tetherlib import TETHER, exit_code_for
 
 TIMEOUT = 60
 DAY = datetime.timedelta(days=1)
@@ -115,13 +115,14 @@ def write(tmp_path, content, name="chain.pem"):
 
 
 def rejected(proc):
-    """(reason, sentence) of a rejection; asserts exit 1 and exactly one line on stdout."""
+    """(reason, sentence) of a rejection; asserts exactly one line on stdout and the exit code its
+    reason calls for (1 for a chain rejected on its merits, 2 for a file that is not a chain)."""
     out = f"rc={proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
-    assert proc.returncode == 1, out
     lines = proc.stdout.splitlines()
     assert len(lines) == 1, out
     reason, sep, sentence = lines[0].partition(": ")
     assert sep, out
+    assert proc.returncode == exit_code_for(reason), out
     return reason, sentence
 
 
@@ -280,7 +281,8 @@ def test_rejection_json(pki, tmp_path):
     assert doc["message"].startswith(f"certificate 1 ({_subject('inter')})")
 
 
-def test_missing_file_is_a_usage_error(tmp_path):
+def test_missing_file_is_an_io_failure(tmp_path):
     proc = check_chain(tmp_path / "nope.pem")
-    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.endswith("[io_error]\n"), proc.stderr
     assert proc.stdout == ""

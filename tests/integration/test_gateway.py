@@ -296,7 +296,7 @@ def test_trust_domain_comes_from_the_store_and_a_different_one_is_refused(server
     # Naming another trust domain than the CA's is refused at start, naming both.
     gw.write_config(text='trust_domain = "tether.internal"\n' + gw.config_text())
     proc = run([TETHER_BIN, "gateway", "--config", str(gw.config_path)], timeout=30)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, "a config value refused as given is exit 2\n" + proc.stderr
     assert 'trust_domain = "tether.internal" differs from the CA\'s trust domain "example.org"' in proc.stderr, \
         proc.stderr
 

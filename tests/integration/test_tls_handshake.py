@@ -24,7 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 import testpki
 from testpki import faketime_env, issue_with_tether_key, make_server_pki
-from tetherlib import Tether, run
+from tetherlib import Tether, run, serial_hex
 
 TENANT = "acme"
 READY_TIMEOUT = 20     # s_server printing its ACCEPT line
@@ -237,7 +237,7 @@ def revocation(tether, tmp_path_factory):
     assert victim.serial_hex in proc.stdout, proc.stdout
     crl = tmp_path_factory.mktemp("crl") / "crl.pem"
     tether.check("crl", "--out", str(crl))
-    listed = [format(r.serial_number, "x") for r in x509.load_pem_x509_crl(crl.read_bytes())]
+    listed = [serial_hex(r.serial_number) for r in x509.load_pem_x509_crl(crl.read_bytes())]
     assert listed == [victim.serial_hex], f"CRL lists {listed}, expected only {victim.serial_hex}"
     return victim, bystander, crl
 

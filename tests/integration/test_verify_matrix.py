@@ -47,7 +47,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from tetherlib import TETHER
+from tetherlib import TETHER, exit_code_for
 
 TIMEOUT = 60
 
@@ -594,7 +594,7 @@ def test_verify_agrees_with_openssl(pki, case):
         assert ours.stdout.startswith("ok: "), both
         return
 
-    assert ours.returncode == 1, both
+    assert ours.returncode == exit_code_for(case.reason), both
     lines = ours.stdout.splitlines()
     assert len(lines) == 1, "a rejection is one line on stdout\n" + both
     reason, _, sentence = lines[0].partition(": ")
@@ -640,7 +640,7 @@ def _verify(pki, leaf, *extra, untrusted=("inter",)):
 
 
 def _rejected(proc, reason, sentence_end):
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.returncode == exit_code_for(reason), proc.stdout + proc.stderr
     got_reason, _, sentence = proc.stdout.strip().partition(": ")
     assert got_reason == reason, proc.stdout
     assert sentence.endswith(sentence_end), proc.stdout
@@ -689,7 +689,7 @@ def _verify_with_crl_file(pki, crl_path):
 
 def test_crl_file_without_a_crl_is_a_parse_error(pki):
     proc = _verify_with_crl_file(pki, pki.path("root"))
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stdout.startswith(f"parse_error: CRL file '{pki.path('root')}': no "), proc.stdout
 
 
@@ -699,7 +699,7 @@ def test_crl_block_holding_pem_text_is_a_parse_error(pki):
     nested = pki.out / "nested-crl.pem"
     nested.write_text(f"-----BEGIN X509 CRL-----\n{inner}-----END X509 CRL-----\n")
     proc = _verify_with_crl_file(pki, nested)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stdout.startswith("parse_error: "), proc.stdout
     assert "CRL 1 of the file is not valid DER" in proc.stdout, proc.stdout
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tetherlib import PASSPHRASE, split_pem
+from tetherlib import PASSPHRASE, serial_hex, split_pem
 
 
 def ec_key():
@@ -71,7 +71,7 @@ class Bundle:
 
     @property
     def serial_hex(self):
-        return format(x509.load_pem_x509_certificate(self.chain.read_bytes()).serial_number, "x")
+        return serial_hex(x509.load_pem_x509_certificate(self.chain.read_bytes()).serial_number)
 
 
 def make_bundle(t, tenant, cid, *extra):

@@ -14,9 +14,9 @@ PASSPHRASE = "integration-test-passphrase"
 COMMAND_TIMEOUT = 120
 
 
-def run(args, check=False, env=None, timeout=COMMAND_TIMEOUT, input=None):
+def run(args, check=False, env=None, timeout=COMMAND_TIMEOUT, input=None, cwd=None):
     """Runs a command; returns CompletedProcess with text stdout/stderr."""
-    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout, input=input)
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout, input=input, cwd=cwd)
     if check and proc.returncode != 0:
         raise AssertionError(f"{args!r} exited {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
     return proc
@@ -94,6 +94,23 @@ class Tether:
             h.update(p.name.encode())
             h.update(p.read_bytes())
         return h.hexdigest()
+
+
+def serial_hex(number):
+    """A serial as tether prints it: lowercase hex with an even number of digits."""
+    digits = format(number, "x")
+    return digits if len(digits) % 2 == 0 else "0" + digits
+
+
+# What `tether` exits with for a reason token: 2 for input refused as given, 1 for an operation
+# that failed or a certificate rejected on its merits (src/cli/exit_code.cc).
+USAGE_REASONS = {"invalid_argument", "invalid_id", "parse_error", "not_pem", "unexpected_pem_block",
+                 "private_key_present", "passphrase_required", "unsupported_key", "bad_csr_signature",
+                 "csr_identity_mismatch", "store_unsupported"}
+
+
+def exit_code_for(reason):
+    return 2 if reason in USAGE_REASONS else 1
 
 
 def split_pem(text):

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <set>
+#include <string>
 
 #include "pki/ca_files.h"
 #include "store/open.h"
@@ -48,6 +49,18 @@ class LifecycleTest : public ::testing::Test {
     return r;
   }
 
+  RenewRequest renewal(std::string id) {
+    RenewRequest r;
+    r.tenant = "acme";
+    r.connector = std::move(id);
+    return r;
+  }
+
+  const store::CertificateRecord& newest(const std::string& id) {
+    certs_ = std::move(store_->list_certificates({std::string("acme"), id})).value();
+    return *certificate_to_replace(certs_);
+  }
+
   std::string csr_pem(const std::string& cn) {
     auto key = x509::generate_key(x509::KeyType::ecdsa_p256);
     auto csr = x509::build_csr(key->get(), cn);
@@ -58,6 +71,7 @@ class LifecycleTest : public ::testing::Test {
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<store::Store> store_;
   Context ctx_{"test", kNow};
+  std::vector<store::CertificateRecord> certs_;
 };
 
 TEST_F(LifecycleTest, CreateRecordsCertificateAndAuditEventTogether) {
@@ -77,7 +91,7 @@ TEST_F(LifecycleTest, CreateRecordsCertificateAndAuditEventTogether) {
 TEST_F(LifecycleTest, IssuedAndRenewedCertificatesRecordTheirIssuer) {
   auto created = create_connector(*store_, *authority_, ctx_, request("edge-1"));
   ASSERT_TRUE(created.ok()) << created.error().message;
-  auto renewed = renew_connector(*store_, *authority_, ctx_, request("edge-1"));
+  auto renewed = renew_connector(*store_, *authority_, ctx_, renewal("edge-1"));
   ASSERT_TRUE(renewed.ok()) << renewed.error().message;
   std::string issuer = x509::fingerprint_sha256(authority_->issuing());
   auto found = store_->find_certificate_by_serial(renewed->certificate.serial);
@@ -116,7 +130,7 @@ TEST_F(LifecycleTest, CsrClaimingAnotherIdentityIsRefused) {
 TEST_F(LifecycleTest, RenewKeepsTheOldCertificateValid) {
   auto first = create_connector(*store_, *authority_, ctx_, request("edge-1"));
   ASSERT_TRUE(first.ok());
-  auto second = renew_connector(*store_, *authority_, ctx_, request("edge-1"));
+  auto second = renew_connector(*store_, *authority_, ctx_, renewal("edge-1"));
   ASSERT_TRUE(second.ok()) << second.error().message;
   EXPECT_NE(first->certificate.serial, second->certificate.serial);
   auto certs = store_->list_certificates({std::string("acme"), std::string("edge-1")});
@@ -125,10 +139,81 @@ TEST_F(LifecycleTest, RenewKeepsTheOldCertificateValid) {
 }
 
 TEST_F(LifecycleTest, RenewOfUnknownConnectorIsNotFound) {
-  auto renewed = renew_connector(*store_, *authority_, ctx_, request("ghost"));
+  auto renewed = renew_connector(*store_, *authority_, ctx_, renewal("ghost"));
   ASSERT_FALSE(renewed.ok());
   EXPECT_EQ(renewed.error().code, Errc::not_found);
   EXPECT_NE(renewed.error().message.find("ghost"), std::string::npos);
+}
+
+TEST_F(LifecycleTest, RenewKeepsKeyTypeAndLifetimeOfTheReplacedCertificate) {
+  IssueRequest r = request("edge-1");
+  r.profile.key_type = x509::KeyType::ecdsa_p384;
+  r.profile.days = 90;
+  ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, r).ok());
+  auto renewed = renew_connector(*store_, *authority_, {"test", kNow + 60}, renewal("edge-1"));
+  ASSERT_TRUE(renewed.ok()) << renewed.error().message;
+  EXPECT_EQ(renewed->certificate.key_type, "ecdsa-p384");
+  EXPECT_EQ(renewed->certificate.not_after - renewed->certificate.not_before, 90 * kSecondsPerDay);
+  EXPECT_NE(renewed->private_key, nullptr) << "a CA-made key is made again";
+}
+
+TEST_F(LifecycleTest, RenewFlagsOverrideKeyTypeAndLifetime) {
+  IssueRequest r = request("edge-1");
+  r.profile.days = 90;
+  ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, r).ok());
+  RenewRequest change = renewal("edge-1");
+  change.key_type = x509::KeyType::ecdsa_p384;
+  change.days = 30;
+  auto renewed = renew_connector(*store_, *authority_, {"test", kNow + 60}, change);
+  ASSERT_TRUE(renewed.ok()) << renewed.error().message;
+  EXPECT_EQ(renewed->certificate.key_type, "ecdsa-p384");
+  EXPECT_EQ(renewed->certificate.not_after - renewed->certificate.not_before, 30 * kSecondsPerDay);
+}
+
+TEST_F(LifecycleTest, RenewKeepsTheNewestUnrevokedCertificatesSettings) {
+  IssueRequest r = request("edge-1");
+  r.profile.days = 90;
+  ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, r).ok());
+  RenewRequest shorter = renewal("edge-1");
+  shorter.days = 10;
+  auto second = renew_connector(*store_, *authority_, {"test", kNow + 60}, shorter);
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(
+      revoke_connector(*store_, ctx_, "acme", "edge-1", second->certificate.serial, 4).ok());
+  auto third = renew_connector(*store_, *authority_, {"test", kNow + 120}, renewal("edge-1"));
+  ASSERT_TRUE(third.ok()) << third.error().message;
+  EXPECT_EQ(third->certificate.not_after - third->certificate.not_before, 90 * kSecondsPerDay)
+      << "the revoked 10-day certificate is not the one replaced";
+}
+
+TEST_F(LifecycleTest, CsrModeConnectorRenewsOnlyWithACsr) {
+  IssueRequest r = request("edge-2");
+  r.csr = csr_pem("connector/acme/edge-2");
+  ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, r).ok());
+  auto refused = renew_connector(*store_, *authority_, ctx_, renewal("edge-2"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+  EXPECT_NE(refused.error().message.find("connector 'acme/edge-2' makes its own key"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("--csr FILE"), std::string::npos);
+  EXPECT_EQ(store_->list_certificates({})->size(), 1u) << "nothing was issued";
+
+  RenewRequest with_csr = renewal("edge-2");
+  with_csr.csr = csr_pem("connector/acme/edge-2");
+  auto renewed = renew_connector(*store_, *authority_, {"test", kNow + 60}, with_csr);
+  ASSERT_TRUE(renewed.ok()) << renewed.error().message;
+  EXPECT_EQ(renewed->private_key, nullptr);
+  EXPECT_TRUE(newest("edge-2").csr_mode);
+}
+
+TEST(LifetimeDays, RoundsToTheNearestDay) {
+  store::CertificateRecord c;
+  c.not_before = 1000;
+  c.not_after = 1000 + 365 * kSecondsPerDay;
+  EXPECT_EQ(lifetime_days(c), 365);
+  c.not_after = 1000 + 365 * kSecondsPerDay - 100;
+  EXPECT_EQ(lifetime_days(c), 365);
 }
 
 TEST_F(LifecycleTest, RevokedSerialAppearsInTheNextCrlWithItsReason) {
@@ -197,8 +282,9 @@ TEST(CertificateStatus, ThresholdsFollowThe30DayWarning) {
 }
 
 TEST(NormalizeSerial, AcceptsColonsPrefixAndCase) {
-  EXPECT_EQ(*normalize_serial("0A:1B:ff"), "a1bff");
+  EXPECT_EQ(*normalize_serial("0A:1B:ff"), "0a1bff");
   EXPECT_EQ(*normalize_serial("0x00ab"), "ab");
+  EXPECT_EQ(*normalize_serial("a1b"), "0a1b") << "odd-length hex gets a leading 0";
   EXPECT_FALSE(normalize_serial("xyz").ok());
   EXPECT_FALSE(normalize_serial(std::string(42, 'a')).ok());
 }

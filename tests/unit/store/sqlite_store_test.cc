@@ -168,5 +168,47 @@ TEST_F(SqliteStoreTest, PushDoesNotCrossToAnotherDatabaseFile) {
   EXPECT_FALSE(called);
 }
 
+TEST_F(SqliteStoreTest, RecordsTheLatestPresentationOfEachCertificate) {
+  ASSERT_TRUE(store_->create_tenant({"acme", "Acme", 1}, event("tenant.create")).ok());
+  ASSERT_TRUE(store_
+                  ->create_connector({"acme", "edge-1", 1}, cert("0a01", "acme", "edge-1"),
+                                     event("connector.create"))
+                  .ok());
+  ASSERT_TRUE(
+      store_->add_certificate(cert("0a02", "acme", "edge-1"), event("connector.renew")).ok());
+  ASSERT_TRUE(store_->record_presentations({{"0a01", 1500}, {"0a01", 1400}, {"ffff", 1600}}).ok())
+      << "an older time and an unknown serial are not errors";
+  auto certs = store_->list_certificates({});
+  ASSERT_EQ(certs->size(), 2u);
+  EXPECT_EQ((*certs)[0].last_presented_at, std::optional<int64_t>(1500)) << "the later time wins";
+  EXPECT_FALSE((*certs)[1].last_presented_at.has_value()) << "never presented: unknown";
+}
+
+TEST_F(SqliteStoreTest, MigrationGivesOddLengthSerialsALeadingZeroEverywhere) {
+  ASSERT_TRUE(store_->create_tenant({"acme", "Acme", 1}, event("tenant.create")).ok());
+  ASSERT_TRUE(store_
+                  ->create_connector({"acme", "edge-1", 1}, cert("abc", "acme", "edge-1"),
+                                     event("connector.create"))
+                  .ok());
+  ASSERT_TRUE(store_->revoke("acme", "edge-1", std::string("abc"), 1, 1200, event("revoke")).ok());
+  store_.reset();
+  // Back to schema 3, as a store written before serials were made even-length.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "tether.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE certificate_presentations; PRAGMA user_version = 3;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto reopened = SqliteStore::open((dir_ / "tether.db").string());
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  auto certs = (*reopened)->list_certificates({});
+  ASSERT_EQ(certs->size(), 1u);
+  EXPECT_EQ((*certs)[0].serial, "0abc");
+  EXPECT_TRUE((*certs)[0].revoked_at.has_value()) << "the revocation follows the serial";
+  auto feed = (*reopened)->revocations_after(0, 10);
+  ASSERT_EQ(feed->size(), 1u);
+  EXPECT_EQ((*feed)[0].serial, "0abc");
+}
+
 }  // namespace
 }  // namespace tether::store

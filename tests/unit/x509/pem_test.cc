@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "common/time_format.h"
 #include "x509/build.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
