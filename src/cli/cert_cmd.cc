@@ -1,4 +1,4 @@
-// tether cert verify | check-chain
+// tether cert verify | check-chain (issue, renew, revoke, list: named_cert_cmd.cc)
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -171,7 +171,10 @@ void run_check_chain(const GlobalOptions& options, const std::string& path) {
 }  // namespace
 
 void add_cert_commands(CLI::App& app, GlobalOptions& options) {
-  auto* cert = app.add_subcommand("cert", "check certificates and chains");
+  auto* cert = app.add_subcommand(
+      "cert",
+      "issue, renew, revoke and list gateway, service and admin certificates; check "
+      "certificates and chains");
   cert->require_subcommand(1);
 
   auto args = std::make_shared<VerifyArgs>();
@@ -229,6 +232,8 @@ void add_cert_commands(CLI::App& app, GlobalOptions& options) {
       ->required();
   add_json_option(check, options);
   check->callback([&options, chain_file] { run_check_chain(options, *chain_file); });
+
+  add_named_cert_commands(*cert, options);
 }
 
 }  // namespace tether::cli

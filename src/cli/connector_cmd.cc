@@ -53,32 +53,26 @@ void run_issue(const GlobalOptions& options, const IssueArgs& args, std::string_
   request.tenant = args.tenant;
   request.connector = args.id;
   request.profile.key_type = must(x509::parse_key_type(args.key_type));
-  request.profile.days = args.days;
+  request.profile.days = must(pki::Days::of(args.days));
   must(verify::validate_id(args.tenant, "tenant id"));
   must(verify::validate_id(args.id, "connector id"));
-  must(pki::validate_days(args.days));
-  if (!args.csr_file.empty()) {
-    request.csr = must(fs::read_file(args.csr_file, "CSR file"));
-    auto parsed = x509::parse_csr(*request.csr);
-    if (!parsed)
-      fail(parsed.error().code,
-           "cannot read CSR file '" + args.csr_file + "' (--csr): " + parsed.error().message);
-  }
+  if (!args.csr_file.empty()) request.csr = read_csr_file(args.csr_file);
   std::string p12_passphrase;
   if (!args.p12_passphrase_file.empty()) {
     p12_passphrase = must(fs::read_passphrase_file(args.p12_passphrase_file));
   }
-  auto target = must(pki::plan_bundle(args.out, !request.csr.has_value(), !p12_passphrase.empty()));
+  auto target = must(pki::plan_bundle(args.out, request.csr == nullptr, !p12_passphrase.empty()));
 
   auto store = open_store(data_dir);
-  auto authority = load_authority(options, *store, data_dir);
+  auto ca = open_ca(options, *store, data_dir);
   auto ctx = make_context();
-  pki::IssuedBundle issued = must(issue(*store, authority, ctx, request));
+  const pki::Authority* authority = must(ca.issuer_for(verify::IdentityKind::connector, ctx));
+  pki::IssuedBundle issued = must(issue(*store, *authority, ctx, request));
 
   pki::BundleContents contents;
   contents.leaf = issued.certificate.cert.get();
-  contents.issuing = authority.issuing();
-  contents.root = authority.root();
+  contents.issuing = issued.issuing;
+  contents.root = ca.root();
   contents.private_key = issued.private_key.get();
   contents.friendly_name = verify::Identity::connector(args.tenant, args.id).common_name();
   contents.p12_passphrase = p12_passphrase;

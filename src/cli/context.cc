@@ -9,6 +9,8 @@
 
 #include "common/fs.h"
 #include "pki/ca_files.h"
+#include "pki/file_key_store.h"
+#include "x509/pem.h"
 
 namespace tether::cli {
 
@@ -37,17 +39,33 @@ std::string read_passphrase(const GlobalOptions& options) {
   return {};
 }
 
-pki::Authority load_authority(const GlobalOptions& options, store::Store& store,
-                              const std::string& data_dir) {
-  auto trust_domain = must(store.get_setting("trust_domain"));
-  if (!trust_domain) {
-    fail(Errc::ca_missing,
-         "the store in '" + data_dir + "' has no CA record: run 'tether ca init'");
-  }
+pki::CertificateAuthority::KeyStoreAt file_key_store(std::string passphrase_text) {
+  std::shared_ptr<std::string> passphrase(new std::string(std::move(passphrase_text)),
+                                          [](std::string* p) {
+                                            OPENSSL_cleanse(p->data(), p->size());
+                                            delete p;
+                                          });
+  return [passphrase](const std::string& ca_dir) -> std::unique_ptr<pki::KeyStore> {
+    return std::make_unique<pki::FileKeyStore>(ca_dir, *passphrase);
+  };
+}
+
+pki::CertificateAuthority open_ca(const GlobalOptions& options, store::Store& store,
+                                  const std::string& data_dir) {
   std::string passphrase = read_passphrase(options);
-  auto authority = pki::load_authority(data_dir, passphrase, *trust_domain);
+  auto keys = file_key_store(passphrase)(pki::CaPaths::in(data_dir).dir);
   OPENSSL_cleanse(passphrase.data(), passphrase.size());
-  return must(std::move(authority));
+  return must(pki::CertificateAuthority::open(data_dir, store, std::move(keys)));
+}
+
+x509::X509ReqPtr read_csr_file(const std::string& path) {
+  std::string bytes = must(fs::read_file(path, "CSR file"));
+  auto parsed = x509::parse_csr(bytes);
+  if (!parsed) {
+    fail(parsed.error().code,
+         "cannot read CSR file '" + path + "' (--csr): " + parsed.error().message);
+  }
+  return std::move(parsed).value();
 }
 
 pki::Context make_context() {

@@ -76,6 +76,44 @@ INSERT INTO revocation_log (serial) SELECT serial FROM revocations ORDER BY revo
 CREATE TRIGGER revocations_feed AFTER INSERT ON revocations
   BEGIN INSERT INTO revocation_log (serial) VALUES (NEW.serial); END;
 )sql",
+      // 3: certificates of every identity kind, not only connectors'. A gateway, service or
+      // admin certificate belongs to no tenant, so tenant_id and connector_id become NULL for
+      // them (a NULL key is not checked against connectors), and each row says its kind and
+      // name. SQLite cannot drop a constraint in place, so the table is rebuilt; the foreign
+      // keys that point at it (revocations) are checked at commit, once it is back.
+      R"sql(
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE certificates_v3 (
+  serial       TEXT PRIMARY KEY,
+  kind         TEXT NOT NULL CHECK (kind IN ('connector', 'gateway', 'service', 'admin')),
+  name         TEXT NOT NULL,
+  tenant_id    TEXT,
+  connector_id TEXT,
+  identity     TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  key_type     TEXT NOT NULL,
+  not_before   INTEGER NOT NULL,
+  not_after    INTEGER NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+  fingerprint  TEXT NOT NULL UNIQUE,
+  pem          TEXT NOT NULL,
+  issued_at    INTEGER NOT NULL,
+  csr_mode     INTEGER NOT NULL,
+  CHECK ((kind = 'connector') = (tenant_id IS NOT NULL AND connector_id IS NOT NULL)),
+  FOREIGN KEY (tenant_id, connector_id) REFERENCES connectors(tenant_id, id)
+) STRICT;
+INSERT INTO certificates_v3 (serial, kind, name, tenant_id, connector_id, identity, subject,
+                             key_type, not_before, not_after, status, fingerprint, pem,
+                             issued_at, csr_mode)
+  SELECT serial, 'connector', connector_id, tenant_id, connector_id, identity, subject, key_type,
+         not_before, not_after, status, fingerprint, pem, issued_at, csr_mode
+  FROM certificates;
+DROP TABLE certificates;
+ALTER TABLE certificates_v3 RENAME TO certificates;
+CREATE INDEX certificates_by_connector ON certificates(tenant_id, connector_id);
+CREATE INDEX certificates_by_expiry ON certificates(not_after);
+CREATE INDEX certificates_by_name ON certificates(kind, name);
+)sql",
   };
   return migrations;
 }

@@ -148,12 +148,20 @@ Status insert_certificate(StatementCache& cache, const CertificateRecord& c) {
   sqlite3* db = cache.db();
   Stmt stmt(cache,
             "INSERT INTO certificates (serial, tenant_id, connector_id, identity, subject, "
-            "key_type, not_before, not_after, status, fingerprint, pem, issued_at, csr_mode) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)");
-  stmt.bind(1, c.serial).bind(2, c.tenant_id).bind(3, c.connector_id).bind(4, c.identity);
+            "key_type, not_before, not_after, status, fingerprint, pem, issued_at, csr_mode, "
+            "kind, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)");
+  stmt.bind(1, c.serial);
+  // Only a connector's certificate belongs to a tenant and a connector row.
+  if (c.kind == "connector") {
+    stmt.bind(2, c.tenant_id).bind(3, c.connector_id);
+  } else {
+    stmt.bind_null(2).bind_null(3);
+  }
+  stmt.bind(4, c.identity);
   stmt.bind(5, c.subject).bind(6, c.key_type).bind(7, c.not_before).bind(8, c.not_after);
   stmt.bind(9, c.fingerprint).bind(10, c.pem).bind(11, c.issued_at);
   stmt.bind(12, static_cast<int64_t>(c.csr_mode ? 1 : 0));
+  stmt.bind(13, c.kind).bind(14, c.kind == "connector" ? c.connector_id : c.name);
   if (!stmt.valid()) return sqlite_error(db, "cannot prepare certificate insert");
   if (stmt.step() != SQLITE_DONE) {
     Error e = sqlite_error(db, "cannot record certificate");
@@ -190,7 +198,8 @@ Result<int> read_schema_version(sqlite3* db, const std::string& path) {
 
 constexpr const char* kCertificateColumns =
     "c.serial, c.tenant_id, c.connector_id, c.identity, c.subject, c.key_type, c.not_before, "
-    "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason";
+    "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason, c.kind, "
+    "c.name";
 
 CertificateRecord read_certificate(const Stmt& s) {
   CertificateRecord c;
@@ -210,6 +219,8 @@ CertificateRecord read_certificate(const Stmt& s) {
     c.revoked_at = s.integer(12);
     c.revocation_reason = static_cast<int>(s.integer(13));
   }
+  c.kind = s.text(14);
+  c.name = s.text(15);
   return c;
 }
 
@@ -426,7 +437,8 @@ Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(
       std::string("SELECT ") + kCertificateColumns +
       " FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial"
       " WHERE (?1 IS NULL OR c.tenant_id = ?1) AND (?2 IS NULL OR c.connector_id = ?2)"
-      " ORDER BY c.tenant_id, c.connector_id, c.issued_at, c.serial";
+      " AND (?3 IS NULL OR c.kind = ?3) AND (?4 IS NULL OR c.name = ?4)"
+      " ORDER BY c.kind, c.tenant_id, c.connector_id, c.name, c.issued_at, c.serial";
   Stmt stmt(*statements_, sql.c_str());
   if (!stmt.valid()) return sqlite_error(db_, "cannot list certificates");
   if (filter.tenant_id)
@@ -437,6 +449,14 @@ Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(
     stmt.bind(2, *filter.connector_id);
   else
     stmt.bind_null(2);
+  if (filter.kind)
+    stmt.bind(3, *filter.kind);
+  else
+    stmt.bind_null(3);
+  if (filter.name)
+    stmt.bind(4, *filter.name);
+  else
+    stmt.bind_null(4);
   std::vector<CertificateRecord> out;
   int rc;
   while ((rc = stmt.step()) == SQLITE_ROW) out.push_back(read_certificate(stmt));
@@ -444,18 +464,37 @@ Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(
   return out;
 }
 
-Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_id,
-                                                     const std::string& connector_id,
-                                                     const std::optional<std::string>& serial,
-                                                     int reason, int64_t at,
-                                                     const AuditEvent& event) {
+Status SqliteStore::create_named_certificate(const CertificateRecord& cert,
+                                             const AuditEvent& event) {
+  return in_transaction([&]() -> Status {
+    // Checked inside the write transaction, so two issuers of one name cannot both pass.
+    Stmt exists(*statements_, "SELECT 1 FROM certificates WHERE kind = ? AND name = ? LIMIT 1");
+    if (!exists.valid()) return sqlite_error(db_, "cannot read certificates");
+    exists.bind(1, cert.kind).bind(2, cert.name);
+    int rc = exists.step();
+    if (rc == SQLITE_ROW) {
+      return make_error(Errc::already_exists,
+                        cert.identity +
+                            " already has a certificate: use 'tether cert renew --kind " +
+                            cert.kind + " --name " + cert.name + "' for a new one");
+    }
+    if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read certificates");
+    TETHER_TRY(insert_certificate(*statements_, cert));
+    return insert_audit(*statements_, event);
+  });
+}
+
+template <class Bind>
+Result<std::vector<std::string>> SqliteStore::revoke_where(const char* select_sql, Bind&& bind,
+                                                           const std::string& owner,
+                                                           const std::optional<std::string>& serial,
+                                                           int reason, int64_t at,
+                                                           const AuditEvent& event) {
   std::vector<std::string> revoked;
   Status s = in_transaction([&]() -> Status {
-    Stmt select(*statements_,
-                "SELECT serial FROM certificates WHERE tenant_id = ? AND connector_id = ? "
-                "AND status = 'active' AND (?3 IS NULL OR serial = ?3) ORDER BY serial");
+    Stmt select(*statements_, select_sql);
     if (!select.valid()) return sqlite_error(db_, "cannot read certificates");
-    select.bind(1, tenant_id).bind(2, connector_id);
+    bind(select);
     if (serial)
       select.bind(3, *serial);
     else
@@ -464,10 +503,9 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
     while ((rc = select.step()) == SQLITE_ROW) revoked.push_back(select.text(0));
     if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read certificates");
     if (revoked.empty()) {
-      std::string what = serial ? "no unrevoked certificate with serial " + *serial +
-                                      " for connector '" + tenant_id + "/" + connector_id + "'"
-                                : "connector '" + tenant_id + "/" + connector_id +
-                                      "' has no unrevoked certificate";
+      std::string what = serial
+                             ? "no unrevoked certificate with serial " + *serial + " for " + owner
+                             : owner + " has no unrevoked certificate";
       return make_error(Errc::not_found, what);
     }
     for (const auto& s : revoked) {
@@ -486,6 +524,30 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
   });
   if (!s) return std::move(s).error();
   return revoked;
+}
+
+Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_id,
+                                                     const std::string& connector_id,
+                                                     const std::optional<std::string>& serial,
+                                                     int reason, int64_t at,
+                                                     const AuditEvent& event) {
+  return revoke_where(
+      "SELECT serial FROM certificates WHERE tenant_id = ? AND connector_id = ? "
+      "AND status = 'active' AND (?3 IS NULL OR serial = ?3) ORDER BY serial",
+      [&](Stmt& select) { select.bind(1, tenant_id).bind(2, connector_id); },
+      "connector '" + tenant_id + "/" + connector_id + "'", serial, reason, at, event);
+}
+
+Result<std::vector<std::string>> SqliteStore::revoke_named(const std::string& kind,
+                                                           const std::string& name,
+                                                           const std::optional<std::string>& serial,
+                                                           int reason, int64_t at,
+                                                           const AuditEvent& event) {
+  return revoke_where(
+      "SELECT serial FROM certificates WHERE kind = ? AND name = ? "
+      "AND status = 'active' AND (?3 IS NULL OR serial = ?3) ORDER BY serial",
+      [&](Stmt& select) { select.bind(1, kind).bind(2, name); }, kind + "/" + name, serial, reason,
+      at, event);
 }
 
 Result<CrlSnapshot> SqliteStore::next_crl(const AuditEvent& event) {

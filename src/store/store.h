@@ -22,6 +22,10 @@ struct TenantRecord {
 
 struct CertificateRecord {
   std::string serial;  // lowercase hex, unique
+  // "connector", "gateway", "service" or "admin", and the identity's name within its kind (for
+  // a connector its id; tenant_id and connector_id are empty for every other kind).
+  std::string kind = "connector";
+  std::string name;
   std::string tenant_id;
   std::string connector_id;
   std::string identity;  // e.g. "connector/acme/edge-1"
@@ -61,8 +65,10 @@ struct NewConnector {
 };
 
 struct CertificateFilter {
-  std::optional<std::string> tenant_id;
-  std::optional<std::string> connector_id;
+  std::optional<std::string> tenant_id = std::nullopt;
+  std::optional<std::string> connector_id = std::nullopt;
+  std::optional<std::string> kind = std::nullopt;  // "connector", "gateway", ...
+  std::optional<std::string> name = std::nullopt;
 };
 
 // One recorded revocation, with its position in the store's revocation log.
@@ -105,6 +111,12 @@ class Store {
   virtual Result<std::vector<CertificateRecord>> list_certificates(
       const CertificateFilter& filter) = 0;
 
+  // Records the first certificate of a gateway, service or admin identity (cert.kind, cert.name).
+  // Errc::already_exists when that identity has a certificate already (renewal goes through
+  // add_certificate), or Errc::serial_collision as create_connector.
+  virtual Status create_named_certificate(const CertificateRecord& cert,
+                                          const AuditEvent& event) = 0;
+
   // Revokes the connector's certificates that are not yet revoked (only `serial` when given).
   // Returns the serials revoked; Errc::not_found when nothing matched.
   virtual Result<std::vector<std::string>> revoke(const std::string& tenant_id,
@@ -112,6 +124,13 @@ class Store {
                                                   const std::optional<std::string>& serial,
                                                   int reason, int64_t at,
                                                   const AuditEvent& event) = 0;
+
+  // The same for the certificates of a gateway, service or admin identity.
+  virtual Result<std::vector<std::string>> revoke_named(const std::string& kind,
+                                                        const std::string& name,
+                                                        const std::optional<std::string>& serial,
+                                                        int reason, int64_t at,
+                                                        const AuditEvent& event) = 0;
 
   // Revocations recorded after `cursor` (0: from the start), oldest first, at most `limit`.
   // Revocations are never deleted, so following the cursor sees each one exactly once: the

@@ -39,6 +39,10 @@ std::string format_rfc3339(int64_t unix_seconds);
 Result<int64_t> parse_rfc3339(std::string_view text);
 
 std::vector<std::string> uri_sans(X509* cert);
+std::vector<std::string> dns_sans(X509* cert);
+// iPAddress entries in inet_ntop form ("127.0.0.1", "::1"); malformed lengths are skipped.
+std::vector<std::string> ip_sans(X509* cert);
+std::optional<std::string> ip_address_text(const ASN1_OCTET_STRING* ip);
 bool is_ca(X509* cert);
 
 // A random positive serial of 128 bits with the top bit cleared (RFC 5280 4.1.2.2: at most 20
