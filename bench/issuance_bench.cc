@@ -1,8 +1,9 @@
 // Issuance throughput next to the raw signing rate of the same CA key, measured in one run.
 //
-// For each CA key type it makes a CA in a temporary data directory (pki::init_ca, unencrypted
-// key), a SQLite store (WAL, synchronous=FULL, one transaction per issuance: the product path)
-// and a tenant, then measures for a fixed time budget and a bounded count:
+// For each CA key type it makes a CA in a temporary data directory
+// (pki::CertificateAuthority::initialize, unencrypted keys), a SQLite store (WAL, synchronous=FULL,
+// one transaction per issuance: the product path) and a tenant, then measures for a fixed time
+// budget and a bounded count:
 //
 //   raw sign         EVP_DigestSign over a 600-byte message with the issuing CA key and the digest
 //                    tether signs with (x509::signing_digest); run before and after the issuance
@@ -30,6 +31,8 @@
 
 #include "common/fs.h"
 #include "pki/ca_files.h"
+#include "pki/certificate_authority.h"
+#include "pki/file_key_store.h"
 #include "pki/lifecycle.h"
 #include "store/open.h"
 #include "x509/build.h"
@@ -209,22 +212,22 @@ Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type)
   const std::string& data = dir->path();
   pki::Context ctx{"bench", static_cast<int64_t>(std::time(nullptr))};
 
-  pki::CaInitOptions ca_options;
-  ca_options.key_type = type;
-  ca_options.trust_domain = kTrustDomain;
-  ca_options.passphrase = "";
-  ca_options.now = ctx.now;
-  TETHER_TRY(pki::init_ca(data, ca_options));
-  TETHER_ASSIGN_OR_RETURN(auto authority, pki::load_authority(data, "", kTrustDomain));
+  TETHER_ASSIGN_OR_RETURN(auto ca_options, pki::CaInitOptions::create(type, kTrustDomain));
   TETHER_ASSIGN_OR_RETURN(auto store, store::open(data + "/tether.db", {.create = true}));
+  auto keys_at = [](const std::string& ca_dir) -> std::unique_ptr<pki::KeyStore> {
+    return std::make_unique<pki::FileKeyStore>(ca_dir, "");
+  };
+  TETHER_ASSIGN_OR_RETURN(
+      auto ca, pki::CertificateAuthority::initialize(data, *store, keys_at, ca_options, ctx));
+  TETHER_ASSIGN_OR_RETURN(const pki::Authority* issuer,
+                          ca.issuer(pki::IssuerRole::connector_ca, ctx));
+  const pki::Authority& authority = *issuer;
   TETHER_TRY(pki::create_tenant(*store, ctx, kTenant, "Benchmark tenant"));
 
   // The same issuing key, loaded as the authority loads it, for the raw sign rows.
-  TETHER_ASSIGN_OR_RETURN(std::string key_pem,
-                          fs::read_file(pki::CaPaths::in(data).issuing_key, "issuing CA key"));
-  auto ca_key = x509::parse_private_key(key_pem, "", "issuing CA key");
-  OPENSSL_cleanse(key_pem.data(), key_pem.size());
+  auto ca_key = keys_at(pki::CaPaths::in(data).dir)->load(pki::kConnectorCaKeyLabel);
   if (!ca_key) return std::move(ca_key).error();
+  const pki::Days days = pki::Days::of(pki::kDefaultLeafDays).value();
   std::string message(kMessageBytes, '\0');
   for (size_t i = 0; i < message.size(); ++i) message[i] = static_cast<char>(i * 131 + 7);
   std::vector<unsigned char> sig(static_cast<size_t>(EVP_PKEY_get_size(ca_key->get())));
@@ -240,16 +243,19 @@ Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type)
     auto identity = verify::Identity::connector(kTenant, connector_id("csr-", i));
     TETHER_ASSIGN_OR_RETURN(auto csr, x509::parse_csr(csrs[static_cast<size_t>(i)]));
     TETHER_ASSIGN_OR_RETURN(auto key, authority.check_csr(csr.get(), identity));
-    TETHER_TRY(authority.issue(identity, {key.get(), X509_REQ_get_X509_PUBKEY(csr.get())},
-                               pki::kDefaultLeafDays, ctx.now));
+    TETHER_TRY(
+        authority.issue(identity, {key.get(), X509_REQ_get_X509_PUBKEY(csr.get())}, days, ctx.now));
     return ok_status();
   };
+  // CSR rows include parsing the request, as `connector create --csr` does once.
   auto create = [&](std::string id, std::optional<std::string> csr) -> Status {
     pki::IssueRequest request;
     request.tenant = kTenant;
     request.connector = std::move(id);
     request.profile.key_type = type;
-    request.csr = std::move(csr);
+    if (csr) {
+      TETHER_ASSIGN_OR_RETURN(request.csr, x509::parse_csr(*csr));
+    }
     TETHER_TRY(pki::create_connector(*store, authority, ctx, request));
     return ok_status();
   };
@@ -266,7 +272,7 @@ Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type)
       request.tenant = kTenant;
       request.connector = connector_id("bat-", i);
       request.profile.key_type = type;
-      request.csr = batch_csrs[static_cast<size_t>(i)];
+      TETHER_ASSIGN_OR_RETURN(request.csr, x509::parse_csr(batch_csrs[static_cast<size_t>(i)]));
       batch.push_back(std::move(request));
     }
     auto created = pki::create_connectors(*store, authority, ctx, batch);

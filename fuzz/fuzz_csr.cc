@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // this connector, and it verifies under the issuing CA.
       // As the lifecycle does: the request's SubjectPublicKeyInfo is copied as encoded.
       auto issued = ca.authority.issue(identity, {key->get(), X509_REQ_get_X509_PUBKEY(csr->get())},
-                                       pki::kDefaultLeafDays, ca.now);
+                                       pki::Days::of(pki::kDefaultLeafDays).value(), ca.now);
       fuzz::require(issued.ok(), "a CSR that passes check_csr can be issued for");
       X509* cert = issued->cert.get();
       fuzz::require(x509::common_name(X509_get_subject_name(cert)) == identity.common_name(),

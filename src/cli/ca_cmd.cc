@@ -7,6 +7,7 @@
 #include "common/fs.h"
 #include "common/time_format.h"
 #include "pki/ca_files.h"
+#include "pki/certificate_authority.h"
 #include "store/open.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
@@ -43,26 +44,25 @@ void print_cert(const GlobalOptions& options, std::string_view title, X509* cert
 
 void run_init(const GlobalOptions& options, const InitArgs& args) {
   std::string data_dir = resolve_data_dir(options);
-  pki::CaInitOptions init;
-  init.key_type = must(x509::parse_key_type(args.key_type));
-  init.trust_domain = args.trust_domain;
-  must(verify::validate_trust_domain(init.trust_domain));
+  auto init = must(
+      pki::CaInitOptions::create(must(x509::parse_key_type(args.key_type)), args.trust_domain));
   if (args.insecure_no_passphrase && !options.passphrase_file.empty()) {
     fail(Errc::invalid_argument,
          "--insecure-no-passphrase and --passphrase-file contradict each other: use one");
   }
+  std::string passphrase;
   if (!args.insecure_no_passphrase) {
-    init.passphrase = read_passphrase(options);
-    if (init.passphrase.empty()) {
+    passphrase = read_passphrase(options);
+    size_t length = passphrase.size();
+    if (length == 0) {
       fail(Errc::invalid_argument,
            "the CA keys need a passphrase: pass --passphrase-file FILE, or set "
            "TETHER_CA_PASSPHRASE_FILE (a path) or TETHER_CA_PASSPHRASE (the passphrase) (or, "
            "for throwaway setups only, --insecure-no-passphrase)");
     }
-    if (init.passphrase.size() < 8) {
-      fail(Errc::invalid_argument, "the CA passphrase is " +
-                                       std::to_string(init.passphrase.size()) +
-                                       " characters long: use at least 8");
+    if (length < 8) {
+      fail(Errc::invalid_argument,
+           "the CA passphrase is " + std::to_string(length) + " characters long: use at least 8");
     }
   }
   if (pki::ca_exists(data_dir)) {
@@ -80,35 +80,23 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
     fail(Errc::ca_exists, "the store '" + store_path(data_dir) +
                               "' already records a CA: refusing to pair it with a new one");
   }
-  auto ctx = make_context();
-  init.now = ctx.now;
-  auto certs = must(pki::init_ca(data_dir, init));
-  OPENSSL_cleanse(init.passphrase.data(), init.passphrase.size());
-  std::string detail = boost::json::serialize(boost::json::object{
-      {"key_type", args.key_type},
-      {"trust_domain", init.trust_domain},
-      {"root_sha256", x509::fingerprint_sha256(certs.root.get())},
-      {"issuing_sha256", x509::fingerprint_sha256(certs.issuing.get())},
-      {"encrypted_keys", !args.insecure_no_passphrase},
-  });
-  must(store->record_ca_init(
-      {{"trust_domain", init.trust_domain},
-       {"ca_key_type", args.key_type},
-       {"root_sha256", x509::fingerprint_sha256(certs.root.get())},
-       {"issuing_sha256", x509::fingerprint_sha256(certs.issuing.get())}},
-      {ctx.now, ctx.actor, "ca.init", "ca", x509::serial_hex(certs.issuing.get()), detail}));
+  auto keys_at = file_key_store(std::move(passphrase));
+  auto ca =
+      must(pki::CertificateAuthority::initialize(data_dir, *store, keys_at, init, make_context()));
   if (options.json) {
     print_json({{"data", data_dir},
-                {"trust_domain", init.trust_domain},
-                {"root", describe(options, certs.root.get())},
-                {"issuing", describe(options, certs.issuing.get())}});
+                {"trust_domain", ca.trust_domain()},
+                {"root", describe(options, ca.root())},
+                {"issuing", describe(options, ca.connector_ca())},
+                {"server_ca", describe(options, ca.server_ca())}});
     return;
   }
-  std::cout << "Created the tether CA in " << data_dir << "/ca (trust domain " << init.trust_domain
+  std::cout << "Created the tether CA in " << data_dir << "/ca (trust domain " << ca.trust_domain()
             << ", " << args.key_type << " keys"
             << (args.insecure_no_passphrase ? ", UNENCRYPTED" : ", encrypted PKCS#8") << ")\n";
-  print_cert(options, "root:", certs.root.get());
-  print_cert(options, "issuing CA:", certs.issuing.get());
+  print_cert(options, "root:", ca.root());
+  print_cert(options, "issuing CA (client certificates):", ca.connector_ca());
+  print_cert(options, "server CA (server certificates):", ca.server_ca());
 }
 
 void run_show(const GlobalOptions& options) {
@@ -117,15 +105,23 @@ void run_show(const GlobalOptions& options) {
   auto store = open_store(data_dir);
   std::string trust_domain = must(store->get_setting("trust_domain")).value_or("");
   if (options.json) {
-    print_json({{"data", data_dir},
-                {"trust_domain", trust_domain},
-                {"root", describe(options, certs.root.get())},
-                {"issuing", describe(options, certs.issuing.get())}});
+    boost::json::object out{{"data", data_dir},
+                            {"trust_domain", trust_domain},
+                            {"root", describe(options, certs.root.get())},
+                            {"issuing", describe(options, certs.connector_ca.get())}};
+    if (certs.server_ca) out["server_ca"] = describe(options, certs.server_ca.get());
+    print_json(out);
     return;
   }
   std::cout << "trust domain: " << trust_domain << "\n";
   print_cert(options, "root:", certs.root.get());
-  print_cert(options, "issuing CA:", certs.issuing.get());
+  print_cert(options, "issuing CA (client certificates):", certs.connector_ca.get());
+  if (certs.server_ca) {
+    print_cert(options, "server CA (server certificates):", certs.server_ca.get());
+  } else {
+    std::cout << "server CA: not made yet (the first 'tether cert issue --kind gateway' makes "
+                 "it)\n";
+  }
 }
 
 }  // namespace
@@ -135,7 +131,8 @@ void add_ca_commands(CLI::App& app, GlobalOptions& options) {
   ca->require_subcommand(1);
 
   auto args = std::make_shared<InitArgs>();
-  auto* init = ca->add_subcommand("init", "create the root and the issuing CA");
+  auto* init = ca->add_subcommand(
+      "init", "create the root, the Connector CA (clients) and the Server CA (servers)");
   add_data_option(init, options);
   add_json_option(init, options);
   add_passphrase_option(init, options);

@@ -1,4 +1,4 @@
-// tether cert verify | check-chain | inspect
+// tether cert verify | check-chain | inspect (issue, renew, revoke, list: named_cert_cmd.cc)
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -238,7 +238,10 @@ void run_inspect(const GlobalOptions& options, const std::string& path) {
 }  // namespace
 
 void add_cert_commands(CLI::App& app, GlobalOptions& options) {
-  auto* cert = app.add_subcommand("cert", "check and inspect certificates and chains");
+  auto* cert = app.add_subcommand(
+      "cert",
+      "issue, renew, revoke and list gateway, service and admin certificates; check and inspect "
+      "certificates and chains");
   cert->require_subcommand(1);
 
   auto args = std::make_shared<VerifyArgs>();
@@ -305,6 +308,7 @@ void add_cert_commands(CLI::App& app, GlobalOptions& options) {
   add_json_option(inspect, options);
   add_openssl_format_option(inspect, options);
   inspect->callback([&options, inspect_file] { run_inspect(options, *inspect_file); });
+  add_named_cert_commands(*cert, options);
 }
 
 }  // namespace tether::cli

@@ -63,29 +63,16 @@ boost::json::object certificate_json(const GlobalOptions& options,
   return o;
 }
 
-// The request a command line makes; a CSR file is read and checked here so a bad one is named
-// with its path before anything is signed.
-std::optional<std::string> read_csr(const IssueArgs& args) {
-  if (args.csr_file.empty()) return std::nullopt;
-  std::string csr = must(fs::read_file(args.csr_file, "CSR file"));
-  auto parsed = x509::parse_csr(csr);
-  if (!parsed)
-    fail(parsed.error().code,
-         "cannot read CSR file '" + args.csr_file + "' (--csr): " + parsed.error().message);
-  return csr;
-}
-
 pki::IssueRequest create_request(const IssueArgs& args) {
   pki::IssueRequest request;
   request.tenant = args.tenant;
   request.connector = args.id;
   request.profile.key_type =
       must(x509::parse_key_type(args.key_type.empty() ? "rsa2048" : args.key_type));
-  request.profile.days = args.days;
+  request.profile.days = must(pki::Days::of(args.days));
   must(verify::validate_id(args.tenant, "tenant id"));
   must(verify::validate_id(args.id, "connector id"));
-  must(pki::validate_days(args.days));
-  request.csr = read_csr(args);
+  if (!args.csr_file.empty()) request.csr = read_csr_file(args.csr_file);
   return request;
 }
 
@@ -95,38 +82,36 @@ pki::RenewRequest renew_request(const IssueArgs& args) {
   request.connector = args.id;
   if (args.key_type_option->count() > 0)
     request.key_type = must(x509::parse_key_type(args.key_type));
-  if (args.days_option->count() > 0) {
-    must(pki::validate_days(args.days));
-    request.days = args.days;
-  }
+  if (args.days_option->count() > 0) request.days = must(pki::Days::of(args.days));
   must(verify::validate_id(args.tenant, "tenant id"));
   must(verify::validate_id(args.id, "connector id"));
-  request.csr = read_csr(args);
+  if (!args.csr_file.empty()) request.csr = read_csr_file(args.csr_file);
   return request;
 }
 
 // Issue (create or renew) and write the bundle. Everything the user can get wrong is checked
 // before the store changes.
 template <class Request, class IssueFn>
-void run_issue(const GlobalOptions& options, const IssueArgs& args, const Request& request,
+void run_issue(const GlobalOptions& options, const IssueArgs& args, Request request,
                std::string_view verb, IssueFn issue) {
+  const bool csr_mode = request.csr != nullptr;
   std::string data_dir = resolve_data_dir(options);
   std::string p12_passphrase;
   if (!args.p12_passphrase_file.empty()) {
     p12_passphrase = must(fs::read_passphrase_file(args.p12_passphrase_file));
   }
-  auto target = must(
-      pki::plan_bundle(args.out, !request.csr.has_value(), !p12_passphrase.empty(), args.force));
+  auto target = must(pki::plan_bundle(args.out, !csr_mode, !p12_passphrase.empty(), args.force));
 
   auto store = open_store(data_dir);
-  auto authority = load_authority(options, *store, data_dir);
+  auto ca = open_ca(options, *store, data_dir);
   auto ctx = make_context();
-  pki::IssuedBundle issued = must(issue(*store, authority, ctx, request));
+  const pki::Authority* authority = must(ca.issuer_for(verify::IdentityKind::connector, ctx));
+  pki::IssuedBundle issued = must(issue(*store, *authority, ctx, std::move(request)));
 
   pki::BundleContents contents;
   contents.leaf = issued.certificate.cert.get();
-  contents.issuing = authority.issuing();
-  contents.root = authority.root();
+  contents.issuing = issued.issuing;
+  contents.root = ca.root();
   contents.private_key = issued.private_key.get();
   contents.friendly_name = verify::Identity::connector(args.tenant, args.id).common_name();
   contents.archive_folder = args.tenant + "-" + args.id;
@@ -149,14 +134,14 @@ void run_issue(const GlobalOptions& options, const IssueArgs& args, const Reques
                 {"not_before", format_rfc3339(cert.not_before)},
                 {"not_after", format_rfc3339(cert.not_after)},
                 {"sha256_fingerprint", show_fingerprint(options, cert.fingerprint)},
-                {"csr_mode", request.csr.has_value()},
+                {"csr_mode", csr_mode},
                 {"bundle", args.out}});
     return;
   }
   std::cout << verb << " " << contents.friendly_name << "\n"
             << "  serial:     " << cert.serial << "\n"
             << "  key:        " << cert.key_type
-            << (request.csr ? " (from CSR; the key stays with you)" : "") << "\n"
+            << (csr_mode ? " (from CSR; the key stays with you)" : "") << "\n"
             << "  valid:      " << format_rfc3339(cert.not_before) << " to "
             << format_rfc3339(cert.not_after) << "\n"
             << "  SHA-256:    " << show_fingerprint(options, cert.fingerprint) << "\n"

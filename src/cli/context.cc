@@ -10,7 +10,9 @@
 #include "common/fs.h"
 #include "common/hex.h"
 #include "pki/ca_files.h"
+#include "pki/file_key_store.h"
 #include "store/open.h"
+#include "x509/pem.h"
 
 namespace tether::cli {
 
@@ -49,17 +51,34 @@ std::string read_passphrase(const GlobalOptions& options) {
   return {};
 }
 
-pki::Authority load_authority(const GlobalOptions& options, store::SettingsStore& settings,
-                              const std::string& data_dir) {
-  auto trust_domain = must(settings.get_setting("trust_domain"));
-  if (!trust_domain) {
-    fail(Errc::ca_missing,
-         "the store in '" + data_dir + "' has no CA record: run 'tether ca init'");
-  }
+pki::CertificateAuthority::KeyStoreAt file_key_store(std::string passphrase_text) {
+  // Shared by every key store the CA opens, and wiped when the last one is gone.
+  struct Secret {
+    std::string text;
+    ~Secret() { OPENSSL_cleanse(text.data(), text.size()); }
+  };
+  auto passphrase = std::make_shared<Secret>(Secret{std::move(passphrase_text)});
+  return [passphrase](const std::string& ca_dir) -> std::unique_ptr<pki::KeyStore> {
+    return std::make_unique<pki::FileKeyStore>(ca_dir, passphrase->text);
+  };
+}
+
+pki::CertificateAuthority open_ca(const GlobalOptions& options, store::Store& store,
+                                  const std::string& data_dir) {
   std::string passphrase = read_passphrase(options);
-  auto authority = pki::load_authority(data_dir, passphrase, *trust_domain);
+  auto keys = file_key_store(passphrase)(pki::CaPaths::in(data_dir).dir);
   OPENSSL_cleanse(passphrase.data(), passphrase.size());
-  return must(std::move(authority));
+  return must(pki::CertificateAuthority::open(data_dir, store, std::move(keys)));
+}
+
+x509::X509ReqPtr read_csr_file(const std::string& path) {
+  std::string bytes = must(fs::read_file(path, "CSR file"));
+  auto parsed = x509::parse_csr(bytes);
+  if (!parsed) {
+    fail(parsed.error().code,
+         "cannot read CSR file '" + path + "' (--csr): " + parsed.error().message);
+  }
+  return std::move(parsed).value();
 }
 
 pki::Context make_context() {

@@ -7,7 +7,7 @@
 
 #include "cli/exit_code.h"
 #include "common/error.h"
-#include "pki/authority.h"
+#include "pki/certificate_authority.h"
 #include "pki/lifecycle.h"
 #include "store/store.h"
 
@@ -51,10 +51,15 @@ std::string resolve_data_dir(const GlobalOptions& options);
 std::string store_path(const std::string& data_dir);
 // The store of an existing CA (Errc::ca_missing when there is none).
 std::unique_ptr<store::Store> open_store(const std::string& data_dir);
-// Loads the authority; needs the CA passphrase unless the keys were written unencrypted.
-pki::Authority load_authority(const GlobalOptions& options, store::SettingsStore& settings,
-                              const std::string& data_dir);
+// The CA's keys: PKCS#8 files in the CA directory, encrypted with `passphrase` (from
+// --passphrase-file or $TETHER_CA_PASSPHRASE; empty: unencrypted).
+pki::CertificateAuthority::KeyStoreAt file_key_store(std::string passphrase);
+// Opens the data directory's CA; its keys are read when an issuer is first asked for.
+pki::CertificateAuthority open_ca(const GlobalOptions& options, store::Store& store,
+                                  const std::string& data_dir);
 std::string read_passphrase(const GlobalOptions& options);
+// Reads and parses a --csr file once; the error names the file.
+x509::X509ReqPtr read_csr_file(const std::string& path);
 pki::Context make_context();
 
 void print_json(const boost::json::value& value);
@@ -69,6 +74,8 @@ void add_tenant_commands(CLI::App& app, GlobalOptions& options);
 void add_connector_commands(CLI::App& app, GlobalOptions& options);
 void add_crl_command(CLI::App& app, GlobalOptions& options);
 void add_cert_commands(CLI::App& app, GlobalOptions& options);
+// tether cert issue | renew | revoke | list, on the `cert` subcommand add_cert_commands made.
+void add_named_cert_commands(CLI::App& cert, GlobalOptions& options);
 void add_audit_commands(CLI::App& app, GlobalOptions& options);
 
 }  // namespace tether::cli

@@ -14,12 +14,16 @@ void add_crl_command(CLI::App& app, GlobalOptions& options) {
     std::string out;
     bool der = false;
     std::string next_update = "7d";
+    std::string issuer = "connector";
   };
   auto args = std::make_shared<Args>();
-  auto* crl = app.add_subcommand("crl", "issue a CRL signed by the issuing CA");
+  auto* crl = app.add_subcommand("crl", "issue a CRL signed by an issuing CA");
   crl->add_option("--out", args->out, "write the CRL to FILE (default: standard output)");
   crl->add_flag("--der", args->der, "DER instead of PEM");
   crl->add_option("--next-update", args->next_update, "time until nextUpdate (default 7d)");
+  crl->add_option("--issuer", args->issuer,
+                  "connector (default): the Connector CA's CRL, for client certificates; "
+                  "server: the Server CA's, for gateway certificates");
   add_data_option(crl, options);
   add_passphrase_option(crl, options);
   crl->callback([&options, args] {
@@ -29,9 +33,18 @@ void add_crl_command(CLI::App& app, GlobalOptions& options) {
       fail(Errc::invalid_argument,
            "--next-update '" + args->next_update + "' is out of range: use 1h to 366d");
     }
+    pki::IssuerRole role = pki::IssuerRole::connector_ca;
+    if (args->issuer == "server") {
+      role = pki::IssuerRole::server_ca;
+    } else if (args->issuer != "connector") {
+      fail(Errc::invalid_argument,
+           "--issuer '" + args->issuer + "' is not an issuing CA: use connector or server");
+    }
     auto store = open_store(data_dir);
-    auto authority = load_authority(options, *store, data_dir);
-    auto crl_obj = must(pki::issue_crl(*store, authority, make_context(), validity));
+    auto ca = open_ca(options, *store, data_dir);
+    auto ctx = make_context();
+    const pki::Authority* authority = must(ca.issuer(role, ctx));
+    auto crl_obj = must(pki::issue_crl(*store, *authority, ctx, validity));
     std::string bytes = args->der ? x509::to_der(crl_obj.get()) : x509::to_pem(crl_obj.get());
     if (args->out.empty()) {
       std::cout << bytes;

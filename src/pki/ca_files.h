@@ -1,46 +1,37 @@
-// The CA's files in the data directory: <data>/ca/{root,issuing}{.pem,-key.pem}.
+// The CA's certificates in the data directory: <data>/ca/root.pem, issuing.pem (the Connector
+// CA, whose name gateways' listener.intermediates default reads) and server-ca.pem (the Server
+// CA). The keys beside them belong to the key store (file_key_store.h), not to this layout.
 #pragma once
 
-#include <cstdint>
 #include <string>
 
-#include "pki/authority.h"
-#include "x509/key.h"
+#include "common/error.h"
+#include "x509/handles.h"
 
 namespace tether::pki {
 
 struct CaPaths {
   std::string dir;
   std::string root_cert;
-  std::string root_key;
-  std::string issuing_cert;
-  std::string issuing_key;
+  std::string connector_ca_cert;
+  std::string server_ca_cert;
 
   static CaPaths in(const std::string& data_dir);
 };
 
-struct CaInitOptions {
-  x509::KeyType key_type = x509::KeyType::ecdsa_p256;
-  std::string trust_domain = "tether.internal";
-  // Empty only with an explicit --insecure-no-passphrase; keys are then unencrypted PKCS#8.
-  std::string passphrase;
-  int64_t now = 0;
-};
+// Key store labels of the CA's keys.
+inline constexpr const char* kRootKeyLabel = "root";
+inline constexpr const char* kConnectorCaKeyLabel = "issuing";
+inline constexpr const char* kServerCaKeyLabel = "server-ca";
 
 struct CaCertificates {
   x509::X509Ptr root;
-  x509::X509Ptr issuing;
+  x509::X509Ptr connector_ca;
+  x509::X509Ptr server_ca;  // null in a data directory made before the Server CA existed
 };
-
-// Makes the root and the issuing intermediate and writes them, keys mode 0600, into <data>/ca.
-// Refuses if a CA already exists. The files appear at once or not at all (written in a temporary
-// directory, synced, then renamed into place).
-Result<CaCertificates> init_ca(const std::string& data_dir, const CaInitOptions& options);
 
 bool ca_exists(const std::string& data_dir);
 Result<CaCertificates> load_ca_certificates(const std::string& data_dir);
-// Loads the certificates and the issuing key (decrypting it with `passphrase`).
-Result<Authority> load_authority(const std::string& data_dir, const std::string& passphrase,
-                                 const std::string& trust_domain);
+Result<x509::X509Ptr> load_certificate_file(const std::string& path, std::string_view what);
 
 }  // namespace tether::pki

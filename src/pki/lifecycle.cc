@@ -27,13 +27,17 @@ store::AuditEvent audit(const Context& ctx, std::string action, const verify::Id
                            std::move(serial), std::move(detail)};
 }
 
-store::CertificateRecord record_for(const Authority& authority, const IssueRequest& request,
-                                    const verify::Identity& identity,
-                                    const IssuedCertificate& issued, const Context& ctx) {
+store::CertificateRecord record_for(const Authority& authority, const verify::Identity& identity,
+                                    bool csr_mode, const IssuedCertificate& issued,
+                                    const Context& ctx) {
   store::CertificateRecord rec;
   rec.serial = issued.serial;
-  rec.tenant_id = request.tenant;
-  rec.connector_id = request.connector;
+  rec.kind = std::string(profile_for(identity.kind).name);
+  rec.name = identity.name;
+  if (identity.kind == verify::IdentityKind::connector) {
+    rec.tenant_id = identity.tenant;
+    rec.connector_id = identity.name;
+  }
   rec.identity = identity.common_name();
   rec.subject = x509::subject_string(issued.cert.get());
   rec.key_type = issued.key_type;
@@ -42,7 +46,7 @@ store::CertificateRecord record_for(const Authority& authority, const IssueReque
   rec.fingerprint = issued.fingerprint;
   rec.pem = issued.pem;
   rec.issued_at = ctx.now;
-  rec.csr_mode = request.csr.has_value();
+  rec.csr_mode = csr_mode;
   rec.issuer_fingerprint = x509::fingerprint_sha256(authority.issuing());
   return rec;
 }
@@ -59,7 +63,6 @@ std::string issue_detail(const IssuedCertificate& issued, bool csr_mode) {
 Status validate_request(store::CertificateStore& store, const IssueRequest& request) {
   TETHER_TRY(verify::validate_id(request.tenant, "tenant id"));
   TETHER_TRY(verify::validate_id(request.connector, "connector id"));
-  TETHER_TRY(validate_days(request.profile.days));
   TETHER_ASSIGN_OR_RETURN(bool tenant_known, store.tenant_exists(request.tenant));
   if (!tenant_known) {
     return make_error(Errc::not_found, "tenant '" + request.tenant +
@@ -74,44 +77,75 @@ Status validate_request(store::CertificateStore& store, const IssueRequest& requ
 // or freshly generated.
 struct SubjectMaterial {
   x509::PkeyPtr key;
-  x509::X509ReqPtr csr;
+  X509_REQ* csr = nullptr;  // borrowed from the request
 
   x509::SubjectKey subject() const {
-    return {key.get(), csr ? X509_REQ_get_X509_PUBKEY(csr.get()) : nullptr};
+    return {key.get(), csr ? X509_REQ_get_X509_PUBKEY(csr) : nullptr};
   }
 };
 
-Result<SubjectMaterial> prepare_key(const Authority& authority, const verify::Identity& identity,
-                                    const IssueRequest& request) {
+Result<SubjectMaterial> prepare_key(const Authority& authority, const LeafSubject& subject,
+                                    const LeafProfile& profile, X509_REQ* csr) {
   SubjectMaterial material;
-  if (request.csr) {
-    auto csr = x509::parse_csr(*request.csr);
-    if (!csr) return make_error(csr.error().code, "cannot read CSR: " + csr.error().message);
-    material.csr = std::move(csr).value();
-    TETHER_ASSIGN_OR_RETURN(material.key, authority.check_csr(material.csr.get(), identity));
+  if (csr != nullptr) {
+    material.csr = csr;
+    TETHER_ASSIGN_OR_RETURN(material.key, authority.check_csr(csr, subject));
     return material;
   }
-  TETHER_ASSIGN_OR_RETURN(material.key, x509::generate_key(request.profile.key_type));
+  TETHER_ASSIGN_OR_RETURN(material.key, x509::generate_key(profile.key_type));
   return material;
 }
 
 template <class Record>
 Result<IssuedBundle> issue_and_record(const Authority& authority, const Context& ctx,
-                                      const IssueRequest& request, Record&& record) {
-  verify::Identity identity = verify::Identity::connector(request.tenant, request.connector);
-  TETHER_ASSIGN_OR_RETURN(SubjectMaterial material, prepare_key(authority, identity, request));
+                                      const LeafSubject& subject, const LeafProfile& profile,
+                                      X509_REQ* csr, Record&& record) {
+  TETHER_ASSIGN_OR_RETURN(SubjectMaterial material, prepare_key(authority, subject, profile, csr));
   IssuedBundle bundle;
   for (int attempt = 1;; ++attempt) {
-    TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(identity, material.subject(),
-                                                                request.profile.days, ctx.now));
-    Status recorded = record(identity, bundle.certificate);
+    TETHER_ASSIGN_OR_RETURN(bundle.certificate,
+                            authority.issue(subject, material.subject(), profile.days, ctx.now));
+    Status recorded = record(subject.identity, bundle.certificate);
     if (recorded) break;
     bool serial_clash = recorded.error().code == Errc::serial_collision;
     if (!serial_clash || attempt == kSerialAttempts) return std::move(recorded).error();
   }
   // Only the public half came with a CSR; a generated key goes into the bundle.
   if (!material.csr) bundle.private_key = std::move(material.key);
+  bundle.issuing = authority.issuing();
   return bundle;
+}
+
+template <class Record>
+Result<IssuedBundle> issue_connector(const Authority& authority, const Context& ctx,
+                                     const IssueRequest& request, Record&& record) {
+  LeafSubject subject{verify::Identity::connector(request.tenant, request.connector), {}};
+  return issue_and_record(authority, ctx, subject, request.profile, request.csr.get(),
+                          std::forward<Record>(record));
+}
+
+verify::Identity named_identity(verify::IdentityKind kind, const std::string& name) {
+  return verify::Identity{kind, "", name};
+}
+
+Status validate_named(verify::IdentityKind kind, const std::string& name) {
+  if (kind == verify::IdentityKind::connector) {
+    return make_error(Errc::invalid_argument,
+                      "connectors belong to a tenant: use 'tether connector create'");
+  }
+  return verify::validate_id(name, std::string(profile_for(kind).name) + " name");
+}
+
+// A gateway's DNS and IP names as its newest unrevoked certificate carries them.
+Result<ServerNames> current_server_names(const std::vector<store::CertificateRecord>& certs) {
+  const store::CertificateRecord* newest = nullptr;
+  for (const auto& c : certs) {
+    if (c.revoked_at) continue;
+    if (newest == nullptr || c.issued_at >= newest->issued_at) newest = &c;
+  }
+  if (newest == nullptr) newest = &certs.back();
+  TETHER_ASSIGN_OR_RETURN(auto cert, x509::parse_certificate(newest->pem));
+  return ServerNames::parse(x509::dns_sans(cert.get()), x509::ip_sans(cert.get()));
 }
 
 }  // namespace
@@ -142,14 +176,15 @@ Result<IssuedBundle> create_connector(store::CertificateStore& store, const Auth
                       "connector '" + request.connector + "' already exists in tenant '" +
                           request.tenant + "': use 'tether connector renew' for a new certificate");
   }
-  return issue_and_record(authority, ctx, request,
-                          [&](const verify::Identity& identity, const IssuedCertificate& issued) {
-                            return store.create_connector(
-                                {request.tenant, request.connector, ctx.now},
-                                record_for(authority, request, identity, issued, ctx),
-                                audit(ctx, "connector.create", identity, issued.serial,
-                                      issue_detail(issued, request.csr.has_value())));
-                          });
+  return issue_connector(authority, ctx, request,
+                         [&](const verify::Identity& identity, const IssuedCertificate& issued) {
+                           bool csr_mode = request.csr != nullptr;
+                           return store.create_connector(
+                               {request.tenant, request.connector, ctx.now},
+                               record_for(authority, identity, csr_mode, issued, ctx),
+                               audit(ctx, "connector.create", identity, issued.serial,
+                                     issue_detail(issued, csr_mode)));
+                         });
 }
 
 Result<std::vector<IssuedBundle>> create_connectors(store::CertificateStore& store,
@@ -163,8 +198,9 @@ Result<std::vector<IssuedBundle>> create_connectors(store::CertificateStore& sto
       return make_error(Errc::already_exists, "connector '" + request.connector + "' of tenant '" +
                                                   request.tenant + "' appears twice in the batch");
     }
-    verify::Identity identity = verify::Identity::connector(request.tenant, request.connector);
-    TETHER_ASSIGN_OR_RETURN(auto material, prepare_key(authority, identity, request));
+    LeafSubject subject{verify::Identity::connector(request.tenant, request.connector), {}};
+    TETHER_ASSIGN_OR_RETURN(auto material,
+                            prepare_key(authority, subject, request.profile, request.csr.get()));
     materials.push_back(std::move(material));
   }
   for (int attempt = 1;; ++attempt) {
@@ -176,16 +212,18 @@ Result<std::vector<IssuedBundle>> create_connectors(store::CertificateStore& sto
       IssuedBundle bundle;
       TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(identity, materials[i].subject(),
                                                                   request.profile.days, ctx.now));
+      bool csr_mode = request.csr != nullptr;
       batch.push_back({{request.tenant, request.connector, ctx.now},
-                       record_for(authority, request, identity, bundle.certificate, ctx),
+                       record_for(authority, identity, csr_mode, bundle.certificate, ctx),
                        audit(ctx, "connector.create", identity, bundle.certificate.serial,
-                             issue_detail(bundle.certificate, request.csr.has_value()))});
+                             issue_detail(bundle.certificate, csr_mode))});
       bundles.push_back(std::move(bundle));
     }
     Status recorded = store.create_connectors(batch);
     if (recorded) {
       for (size_t i = 0; i < bundles.size(); ++i) {
         if (!materials[i].csr) bundles[i].private_key = std::move(materials[i].key);
+        bundles[i].issuing = authority.issuing();
       }
       return bundles;
     }
@@ -227,10 +265,9 @@ std::vector<const store::CertificateRecord*> usable_certificates(
 }
 
 Result<IssuedBundle> renew_connector(store::CertificateStore& store, const Authority& authority,
-                                     const Context& ctx, const RenewRequest& renewal) {
+                                     const Context& ctx, RenewRequest renewal) {
   TETHER_TRY(verify::validate_id(renewal.tenant, "tenant id"));
   TETHER_TRY(verify::validate_id(renewal.connector, "connector id"));
-  if (renewal.days) TETHER_TRY(validate_days(*renewal.days));
   TETHER_ASSIGN_OR_RETURN(bool tenant_known, store.tenant_exists(renewal.tenant));
   if (!tenant_known) {
     return make_error(Errc::not_found, "tenant '" + renewal.tenant +
@@ -259,9 +296,9 @@ Result<IssuedBundle> renew_connector(store::CertificateStore& store, const Autho
   IssueRequest request;
   request.tenant = renewal.tenant;
   request.connector = renewal.connector;
-  request.csr = renewal.csr;
+  request.csr = std::move(renewal.csr);
   if (previous != nullptr) {
-    request.profile.days = lifetime_days(*previous);
+    TETHER_ASSIGN_OR_RETURN(request.profile.days, Days::of(lifetime_days(*previous)));
     // A CSR-mode record names the CSR's key type, which may not be one we generate; only a
     // generated key's type is carried over (a CSR brings its own key).
     if (auto kept = x509::parse_key_type(previous->key_type); kept && !request.csr) {
@@ -270,14 +307,14 @@ Result<IssuedBundle> renew_connector(store::CertificateStore& store, const Autho
   }
   if (renewal.key_type) request.profile.key_type = *renewal.key_type;
   if (renewal.days) request.profile.days = *renewal.days;
-  TETHER_TRY(validate_days(request.profile.days));
-  return issue_and_record(authority, ctx, request,
-                          [&](const verify::Identity& identity, const IssuedCertificate& issued) {
-                            return store.add_certificate(
-                                record_for(authority, request, identity, issued, ctx),
-                                audit(ctx, "connector.renew", identity, issued.serial,
-                                      issue_detail(issued, request.csr.has_value())));
-                          });
+  return issue_connector(
+      authority, ctx, request,
+      [&](const verify::Identity& identity, const IssuedCertificate& issued) {
+        bool csr_mode = request.csr != nullptr;
+        return store.add_certificate(
+            record_for(authority, identity, csr_mode, issued, ctx),
+            audit(ctx, "connector.renew", identity, issued.serial, issue_detail(issued, csr_mode)));
+      });
 }
 
 Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store,
@@ -287,10 +324,6 @@ Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store
                                                   int reason) {
   TETHER_TRY(verify::validate_id(tenant, "tenant id"));
   TETHER_TRY(verify::validate_id(connector, "connector id"));
-  std::optional<std::string> normalized;
-  if (serial) {
-    TETHER_ASSIGN_OR_RETURN(normalized, normalize_serial(*serial));
-  }
   TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(tenant, connector));
   if (!existing) {
     return make_error(Errc::not_found,
@@ -301,7 +334,67 @@ Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store
       ctx, "certificate.revoke", identity, "",
       boost::json::serialize(
           boost::json::object{{"reason", std::string(x509::revocation_reason_name(reason))}}));
-  return store.revoke(tenant, connector, normalized, reason, ctx.now, event);
+  return store.revoke(tenant, connector, serial, reason, ctx.now, event);
+}
+
+Result<IssuedBundle> issue_named(store::CertificateStore& store, CertificateAuthority& ca,
+                                 const Context& ctx, const NamedIssueRequest& request) {
+  TETHER_TRY(validate_named(request.kind, request.name));
+  TETHER_ASSIGN_OR_RETURN(const Authority* authority, ca.issuer_for(request.kind, ctx));
+  LeafSubject subject{named_identity(request.kind, request.name), request.names};
+  std::string action = std::string(profile_for(request.kind).name) + ".issue";
+  return issue_and_record(
+      *authority, ctx, subject, request.profile, request.csr.get(),
+      [&](const verify::Identity& identity, const IssuedCertificate& issued) {
+        bool csr_mode = request.csr != nullptr;
+        return store.create_named_certificate(
+            record_for(*authority, identity, csr_mode, issued, ctx),
+            audit(ctx, action, identity, issued.serial, issue_detail(issued, csr_mode)));
+      });
+}
+
+Result<IssuedBundle> renew_named(store::CertificateStore& store, CertificateAuthority& ca,
+                                 const Context& ctx, NamedIssueRequest request) {
+  TETHER_TRY(validate_named(request.kind, request.name));
+  std::string kind(profile_for(request.kind).name);
+  verify::Identity identity = named_identity(request.kind, request.name);
+  store::CertificateFilter filter;
+  filter.kind = kind;
+  filter.name = request.name;
+  TETHER_ASSIGN_OR_RETURN(auto existing, store.list_certificates(filter));
+  if (existing.empty()) {
+    return make_error(Errc::not_found, identity.common_name() +
+                                           " has no certificate to renew: issue one with 'tether "
+                                           "cert issue --kind " +
+                                           kind + " --name " + request.name + "'");
+  }
+  if (profile_for(request.kind).server_names && request.names.empty()) {
+    TETHER_ASSIGN_OR_RETURN(request.names, current_server_names(existing));
+  }
+  TETHER_ASSIGN_OR_RETURN(const Authority* authority, ca.issuer_for(request.kind, ctx));
+  LeafSubject subject{identity, request.names};
+  return issue_and_record(
+      *authority, ctx, subject, request.profile, request.csr.get(),
+      [&](const verify::Identity& id, const IssuedCertificate& issued) {
+        bool csr_mode = request.csr != nullptr;
+        return store.add_certificate(
+            record_for(*authority, id, csr_mode, issued, ctx),
+            audit(ctx, kind + ".renew", id, issued.serial, issue_detail(issued, csr_mode)));
+      });
+}
+
+Result<std::vector<std::string>> revoke_named(store::CertificateStore& store, const Context& ctx,
+                                              verify::IdentityKind kind, const std::string& name,
+                                              const std::optional<std::string>& serial,
+                                              int reason) {
+  TETHER_TRY(validate_named(kind, name));
+  verify::Identity identity = named_identity(kind, name);
+  store::AuditEvent event = audit(
+      ctx, "certificate.revoke", identity, "",
+      boost::json::serialize(
+          boost::json::object{{"reason", std::string(x509::revocation_reason_name(reason))}}));
+  return store.revoke_named(std::string(profile_for(kind).name), name, serial, reason, ctx.now,
+                            event);
 }
 
 Result<x509::X509CrlPtr> issue_crl(store::CertificateStore& store, const Authority& authority,
@@ -318,6 +411,9 @@ Result<x509::X509CrlPtr> issue_crl(store::CertificateStore& store, const Authori
   spec.next_update = ctx.now + validity_seconds;
   spec.crl_number = snapshot.crl_number;
   for (const auto& cert : snapshot.revoked) {
+    // A CRL speaks only for its issuer's certificates (RFC 5280 5: the CRL's scope).
+    auto kind = parse_kind(cert.kind);
+    if (!kind || profile_for(*kind).issuer != authority.role()) continue;
     spec.entries.push_back(
         {cert.serial, cert.revoked_at.value_or(ctx.now), cert.revocation_reason});
   }

@@ -1,4 +1,5 @@
-// The connector certificate lifecycle: create, renew, revoke, CRL. Each operation validates its
+// The certificate lifecycle: create, renew, revoke, CRL, for connectors (which belong to a
+// tenant) and for the named identities (gateway, service, admin). Each operation validates its
 // input first, then issues, then records certificate and audit event in one store transaction.
 #pragma once
 
@@ -8,22 +9,19 @@
 #include <vector>
 
 #include "pki/authority.h"
+#include "pki/certificate_authority.h"
+#include "pki/context.h"
 #include "store/certificate_store.h"
 
 namespace tether::pki {
-
-// Who acts and when; every audit event carries both.
-struct Context {
-  std::string actor;
-  int64_t now = 0;
-};
 
 struct IssueRequest {
   std::string tenant;
   std::string connector;
   LeafProfile profile;
-  // PEM or DER PKCS#10 request; when set the CA never sees a private key.
-  std::optional<std::string> csr;
+  // A parsed PKCS#10 request; when set the CA never sees a private key. Its signature and
+  // claims are checked at issuance (Authority::check_csr).
+  x509::X509ReqPtr csr;
 };
 
 // A renewal: what is not set here is kept from the certificate it replaces (key type, lifetime,
@@ -32,13 +30,14 @@ struct RenewRequest {
   std::string tenant;
   std::string connector;
   std::optional<x509::KeyType> key_type;
-  std::optional<int> days;
-  std::optional<std::string> csr;
+  std::optional<Days> days;
+  x509::X509ReqPtr csr;  // parsed once where it entered (read_csr_file)
 };
 
 struct IssuedBundle {
   IssuedCertificate certificate;
   x509::PkeyPtr private_key;  // null in CSR mode
+  X509* issuing = nullptr;    // the intermediate that signed it (borrowed from the CA)
 };
 
 Status create_tenant(store::CertificateStore& store, const Context& ctx, const std::string& id,
@@ -53,7 +52,7 @@ Result<std::vector<IssuedBundle>> create_connectors(store::CertificateStore& sto
                                                     const Authority& authority, const Context& ctx,
                                                     const std::vector<IssueRequest>& requests);
 Result<IssuedBundle> renew_connector(store::CertificateStore& store, const Authority& authority,
-                                     const Context& ctx, const RenewRequest& request);
+                                     const Context& ctx, RenewRequest request);
 // The certificate a renewal replaces: the newest unrevoked one, else (every one revoked) the
 // newest of all, whose settings are still the connector's last. Null when `certs` is empty.
 const store::CertificateRecord* certificate_to_replace(
@@ -63,13 +62,37 @@ int lifetime_days(const store::CertificateRecord& cert);
 // The certificates that still let the connector in: neither revoked nor expired at `now`.
 std::vector<const store::CertificateRecord*> usable_certificates(
     const std::vector<const store::CertificateRecord*>& certs, int64_t now);
+// `serial`, when given, is in the store's form (normalize_serial).
 Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store,
                                                   const Context& ctx, const std::string& tenant,
                                                   const std::string& connector,
                                                   const std::optional<std::string>& serial,
                                                   int reason);
 
-// A CRL of every revoked certificate, with the next crlNumber, valid for `validity_seconds`.
+// A gateway, service or admin certificate (`tether cert issue --kind`).
+struct NamedIssueRequest {
+  verify::IdentityKind kind = verify::IdentityKind::service;
+  std::string name;
+  ServerNames names;  // gateways: at least one; ignored for client kinds
+  LeafProfile profile;
+  x509::X509ReqPtr csr;
+};
+
+// Issues the first certificate of a named identity from the CA its kind calls for (the Server
+// CA for gateways, made on first use; the Connector CA otherwise). Errc::already_exists when
+// the identity has one: renew it instead.
+Result<IssuedBundle> issue_named(store::CertificateStore& store, CertificateAuthority& ca,
+                                 const Context& ctx, const NamedIssueRequest& request);
+// A new certificate for an identity that has one. A gateway's DNS and IP names default to those
+// of its newest certificate when the request names none.
+Result<IssuedBundle> renew_named(store::CertificateStore& store, CertificateAuthority& ca,
+                                 const Context& ctx, NamedIssueRequest request);
+Result<std::vector<std::string>> revoke_named(store::CertificateStore& store, const Context& ctx,
+                                              verify::IdentityKind kind, const std::string& name,
+                                              const std::optional<std::string>& serial, int reason);
+
+// A CRL of every revoked certificate `authority` issued, with the next crlNumber, valid for
+// `validity_seconds`.
 Result<x509::X509CrlPtr> issue_crl(store::CertificateStore& store, const Authority& authority,
                                    const Context& ctx, int64_t validity_seconds);
 

@@ -36,6 +36,12 @@ class CertificateStore {
   virtual Result<std::vector<ConnectorRecord>> list_connectors(
       const std::optional<std::string>& tenant_id) = 0;
 
+  // Records the first certificate of a gateway, service or admin identity (cert.kind, cert.name).
+  // Errc::already_exists when that identity has a certificate already (renewal goes through
+  // add_certificate), or Errc::serial_collision as create_connector.
+  virtual Status create_named_certificate(const CertificateRecord& cert,
+                                          const AuditEvent& event) = 0;
+
   // Adds a certificate to an existing connector (renewal).
   virtual Status add_certificate(const CertificateRecord& cert, const AuditEvent& event) = 0;
   // By tenant, connector, issue time, serial.
@@ -57,6 +63,13 @@ class CertificateStore {
                                                   const std::optional<std::string>& serial,
                                                   int reason, int64_t at,
                                                   const AuditEvent& event) = 0;
+
+  // The same for the certificates of a gateway, service or admin identity.
+  virtual Result<std::vector<std::string>> revoke_named(const std::string& kind,
+                                                        const std::string& name,
+                                                        const std::optional<std::string>& serial,
+                                                        int reason, int64_t at,
+                                                        const AuditEvent& event) = 0;
 
   // Takes the next CRL number (1, 2, ...: never reused) and the revoked certificates in one
   // transaction.

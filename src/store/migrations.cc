@@ -103,6 +103,45 @@ CREATE TABLE certificate_presentations (
   last_presented_at INTEGER NOT NULL
 ) STRICT;
 )sql",
+      // 5: certificates of every identity kind, not only connectors'. A gateway, service or
+      // admin certificate belongs to no tenant, so tenant_id and connector_id become NULL for
+      // them (a NULL key is not checked against connectors), and each row says its kind and
+      // name. SQLite cannot drop a constraint in place, so the table is rebuilt (the migration
+      // runs with foreign keys off and checks them all before it commits).
+      R"sql(
+CREATE TABLE certificates_rebuilt (
+  serial       TEXT PRIMARY KEY,
+  kind         TEXT NOT NULL CHECK (kind IN ('connector', 'gateway', 'service', 'admin')),
+  name         TEXT NOT NULL,
+  tenant_id    TEXT,
+  connector_id TEXT,
+  identity     TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  key_type     TEXT NOT NULL,
+  not_before   INTEGER NOT NULL,
+  not_after    INTEGER NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+  fingerprint  TEXT NOT NULL UNIQUE,
+  pem          TEXT NOT NULL,
+  issued_at    INTEGER NOT NULL,
+  csr_mode     INTEGER NOT NULL,
+  issuer_fingerprint TEXT NOT NULL DEFAULT '',
+  CHECK ((kind = 'connector') = (tenant_id IS NOT NULL AND connector_id IS NOT NULL)),
+  FOREIGN KEY (tenant_id, connector_id) REFERENCES connectors(tenant_id, id)
+) STRICT;
+INSERT INTO certificates_rebuilt (serial, kind, name, tenant_id, connector_id, identity, subject,
+                             key_type, not_before, not_after, status, fingerprint, pem,
+                             issued_at, csr_mode, issuer_fingerprint)
+  SELECT serial, 'connector', connector_id, tenant_id, connector_id, identity, subject, key_type,
+         not_before, not_after, status, fingerprint, pem, issued_at, csr_mode, issuer_fingerprint
+  FROM certificates;
+DROP TABLE certificates;
+ALTER TABLE certificates_rebuilt RENAME TO certificates;
+CREATE INDEX certificates_by_connector ON certificates(tenant_id, connector_id);
+CREATE INDEX certificates_by_expiry ON certificates(not_after);
+CREATE INDEX certificates_by_name ON certificates(kind, name);
+CREATE INDEX certificates_by_issuer ON certificates(issuer_fingerprint, issued_at);
+)sql",
   };
   return migrations;
 }

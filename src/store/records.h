@@ -16,6 +16,10 @@ struct TenantRecord {
 
 struct CertificateRecord {
   std::string serial;  // lowercase hex, unique
+  // "connector", "gateway", "service" or "admin", and the identity's name within its kind (for
+  // a connector its id; tenant_id and connector_id are empty for every other kind).
+  std::string kind = "connector";
+  std::string name;
   std::string tenant_id;
   std::string connector_id;
   std::string identity;  // e.g. "connector/acme/edge-1"
@@ -66,8 +70,10 @@ struct NewConnector {
 };
 
 struct CertificateFilter {
-  std::optional<std::string> tenant_id;
-  std::optional<std::string> connector_id;
+  std::optional<std::string> tenant_id = std::nullopt;
+  std::optional<std::string> connector_id = std::nullopt;
+  std::optional<std::string> kind = std::nullopt;  // "connector", "gateway", ...
+  std::optional<std::string> name = std::nullopt;
 };
 
 // One recorded revocation, with its position in the store's revocation log.

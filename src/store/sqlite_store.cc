@@ -152,13 +152,21 @@ Status insert_certificate(StatementCache& cache, const CertificateRecord& c) {
   Stmt stmt(cache,
             "INSERT INTO certificates (serial, tenant_id, connector_id, identity, subject, "
             "key_type, not_before, not_after, status, fingerprint, pem, issued_at, csr_mode, "
-            "issuer_fingerprint) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)");
-  stmt.bind(1, c.serial).bind(2, c.tenant_id).bind(3, c.connector_id).bind(4, c.identity);
+            "kind, name, issuer_fingerprint) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)");
+  stmt.bind(1, c.serial);
+  // Only a connector's certificate belongs to a tenant and a connector row.
+  if (c.kind == "connector") {
+    stmt.bind(2, c.tenant_id).bind(3, c.connector_id);
+  } else {
+    stmt.bind_null(2).bind_null(3);
+  }
+  stmt.bind(4, c.identity);
   stmt.bind(5, c.subject).bind(6, c.key_type).bind(7, c.not_before).bind(8, c.not_after);
   stmt.bind(9, c.fingerprint).bind(10, c.pem).bind(11, c.issued_at);
   stmt.bind(12, static_cast<int64_t>(c.csr_mode ? 1 : 0));
-  stmt.bind(13, c.issuer_fingerprint);
+  stmt.bind(13, c.kind).bind(14, c.kind == "connector" ? c.connector_id : c.name);
+  stmt.bind(15, c.issuer_fingerprint);
   if (!stmt.valid()) return sqlite_error(db, "cannot prepare certificate insert");
   if (stmt.step() != SQLITE_DONE) {
     Error e = sqlite_error(db, "cannot record certificate");
@@ -197,7 +205,8 @@ constexpr const char* kCertificateColumns =
     "c.serial, c.tenant_id, c.connector_id, c.identity, c.subject, c.key_type, c.not_before, "
     "c.not_after, c.fingerprint, c.pem, c.issued_at, c.csr_mode, r.revoked_at, r.reason, "
     "c.issuer_fingerprint, "
-    "(SELECT p.last_presented_at FROM certificate_presentations p WHERE p.serial = c.serial)";
+    "(SELECT p.last_presented_at FROM certificate_presentations p WHERE p.serial = c.serial), "
+    "c.kind, c.name";
 
 CertificateRecord read_certificate(const Stmt& s) {
   CertificateRecord c;
@@ -219,6 +228,8 @@ CertificateRecord read_certificate(const Stmt& s) {
   }
   c.issuer_fingerprint = s.text(14);
   if (!s.is_null(15)) c.last_presented_at = s.integer(15);
+  c.kind = s.text(16);
+  c.name = s.text(17);
   return c;
 }
 
@@ -292,6 +303,30 @@ Status enable_wal(sqlite3* db, const std::string& path) {
   }
 }
 
+// Every foreign key of the store holds (PRAGMA foreign_key_check finds no row).
+Status check_foreign_keys(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &raw, nullptr) != SQLITE_OK) {
+    return make_error(Errc::store_error,
+                      "cannot check foreign keys of store '" + path + "': " + sqlite3_errmsg(db));
+  }
+  int rc = sqlite3_step(raw);
+  std::string table =
+      rc == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(raw, 0)) : std::string();
+  sqlite3_finalize(raw);
+  if (rc == SQLITE_ROW) {
+    return make_error(Errc::store_error, "migrating store '" + path + "' would leave table " +
+                                             table +
+                                             " referring to rows that are gone: the store is "
+                                             "left as it was; keep a copy and report this");
+  }
+  if (rc != SQLITE_DONE) {
+    return make_error(Errc::store_error,
+                      "cannot check foreign keys of store '" + path + "': " + sqlite3_errmsg(db));
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
@@ -322,15 +357,23 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   // starting on a fresh or just-upgraded store). So the version is read again under the write
   // lock, and only the migrations still missing then are applied, all in that one transaction:
   // the store moves from one schema version to the latest at once or not at all.
-  TETHER_TRY(store->in_transaction([&]() -> Status {
+  //
+  // Foreign keys are off while migrating (SQLite's procedure for rebuilding a table: dropping
+  // the old table would otherwise count every row that refers to it as a violation, even once
+  // the rebuilt table is back under its name) and checked as a whole before the commit.
+  TETHER_TRY(exec(raw, "PRAGMA foreign_keys=OFF", "cannot pause foreign keys for migration"));
+  Status migrated = store->in_transaction([&]() -> Status {
     TETHER_ASSIGN_OR_RETURN(int current, read_schema_version(raw, path));
     for (int i = current; i < latest; ++i) {
       TETHER_TRY(exec(raw, std::string(sqlite_migrations()[static_cast<size_t>(i)]).c_str(),
                       "migration " + std::to_string(i + 1) + " failed"));
     }
+    TETHER_TRY(check_foreign_keys(raw, path));
     std::string set_version = "PRAGMA user_version = " + std::to_string(latest);
     return exec(raw, set_version.c_str(), "cannot record schema version");
-  }));
+  });
+  TETHER_TRY(exec(raw, "PRAGMA foreign_keys=ON", "cannot enable foreign keys"));
+  TETHER_TRY(migrated);
   return store;
 }
 
@@ -473,7 +516,8 @@ Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(
       std::string("SELECT ") + kCertificateColumns +
       " FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial"
       " WHERE (?1 IS NULL OR c.tenant_id = ?1) AND (?2 IS NULL OR c.connector_id = ?2)"
-      " ORDER BY c.tenant_id, c.connector_id, c.issued_at, c.serial";
+      " AND (?3 IS NULL OR c.kind = ?3) AND (?4 IS NULL OR c.name = ?4)"
+      " ORDER BY c.kind, c.tenant_id, c.connector_id, c.name, c.issued_at, c.serial";
   Stmt stmt(*statements_, sql.c_str());
   if (!stmt.valid()) return sqlite_error(db_, "cannot list certificates");
   if (filter.tenant_id)
@@ -484,6 +528,14 @@ Result<std::vector<CertificateRecord>> SqliteStore::list_certificates(
     stmt.bind(2, *filter.connector_id);
   else
     stmt.bind_null(2);
+  if (filter.kind)
+    stmt.bind(3, *filter.kind);
+  else
+    stmt.bind_null(3);
+  if (filter.name)
+    stmt.bind(4, *filter.name);
+  else
+    stmt.bind_null(4);
   std::vector<CertificateRecord> out;
   int rc;
   while ((rc = stmt.step()) == SQLITE_ROW) out.push_back(read_certificate(stmt));
@@ -514,19 +566,38 @@ Result<std::vector<CertificateRecord>> SqliteStore::list_certificates_by_issuer(
   return read_rows(db_, stmt, "cannot list certificates by issuer", &read_certificate);
 }
 
-Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_id,
-                                                     const std::string& connector_id,
-                                                     const std::optional<std::string>& serial,
-                                                     int reason, int64_t at,
-                                                     const AuditEvent& event) {
+Status SqliteStore::create_named_certificate(const CertificateRecord& cert,
+                                             const AuditEvent& event) {
+  return in_transaction([&]() -> Status {
+    // Checked inside the write transaction, so two issuers of one name cannot both pass.
+    Stmt exists(*statements_, "SELECT 1 FROM certificates WHERE kind = ? AND name = ? LIMIT 1");
+    if (!exists.valid()) return sqlite_error(db_, "cannot read certificates");
+    exists.bind(1, cert.kind).bind(2, cert.name);
+    int rc = exists.step();
+    if (rc == SQLITE_ROW) {
+      return make_error(Errc::already_exists,
+                        cert.identity +
+                            " already has a certificate: use 'tether cert renew --kind " +
+                            cert.kind + " --name " + cert.name + "' for a new one");
+    }
+    if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read certificates");
+    TETHER_TRY(insert_certificate(*statements_, cert));
+    return insert_audit(*statements_, event);
+  });
+}
+
+template <class Bind>
+Result<std::vector<std::string>> SqliteStore::revoke_where(const char* select_sql, Bind&& bind,
+                                                           const std::string& owner,
+                                                           const std::optional<std::string>& serial,
+                                                           int reason, int64_t at,
+                                                           const AuditEvent& event) {
   std::vector<std::string> revoked;
   int64_t cursor = 0;
   Status s = in_transaction([&]() -> Status {
-    Stmt select(*statements_,
-                "SELECT serial FROM certificates WHERE tenant_id = ? AND connector_id = ? "
-                "AND status = 'active' AND (?3 IS NULL OR serial = ?3) ORDER BY serial");
+    Stmt select(*statements_, select_sql);
     if (!select.valid()) return sqlite_error(db_, "cannot read certificates");
-    select.bind(1, tenant_id).bind(2, connector_id);
+    bind(select);
     if (serial)
       select.bind(3, *serial);
     else
@@ -535,10 +606,9 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
     while ((rc = select.step()) == SQLITE_ROW) revoked.push_back(select.text(0));
     if (rc != SQLITE_DONE) return sqlite_error(db_, "cannot read certificates");
     if (revoked.empty()) {
-      std::string what = serial ? "no unrevoked certificate with serial " + *serial +
-                                      " for connector '" + tenant_id + "/" + connector_id + "'"
-                                : "connector '" + tenant_id + "/" + connector_id +
-                                      "' has no unrevoked certificate";
+      std::string what = serial
+                             ? "no unrevoked certificate with serial " + *serial + " for " + owner
+                             : owner + " has no unrevoked certificate";
       return make_error(Errc::not_found, what);
     }
     for (const auto& s : revoked) {
@@ -564,6 +634,30 @@ Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_i
   // After the commit: a listener that reads at once must find what it was told about.
   listeners_->notify(cursor);
   return revoked;
+}
+
+Result<std::vector<std::string>> SqliteStore::revoke(const std::string& tenant_id,
+                                                     const std::string& connector_id,
+                                                     const std::optional<std::string>& serial,
+                                                     int reason, int64_t at,
+                                                     const AuditEvent& event) {
+  return revoke_where(
+      "SELECT serial FROM certificates WHERE tenant_id = ? AND connector_id = ? "
+      "AND status = 'active' AND (?3 IS NULL OR serial = ?3) ORDER BY serial",
+      [&](Stmt& select) { select.bind(1, tenant_id).bind(2, connector_id); },
+      "connector '" + tenant_id + "/" + connector_id + "'", serial, reason, at, event);
+}
+
+Result<std::vector<std::string>> SqliteStore::revoke_named(const std::string& kind,
+                                                           const std::string& name,
+                                                           const std::optional<std::string>& serial,
+                                                           int reason, int64_t at,
+                                                           const AuditEvent& event) {
+  return revoke_where(
+      "SELECT serial FROM certificates WHERE kind = ? AND name = ? "
+      "AND status = 'active' AND (?3 IS NULL OR serial = ?3) ORDER BY serial",
+      [&](Stmt& select) { select.bind(1, kind).bind(2, name); }, kind + "/" + name, serial, reason,
+      at, event);
 }
 
 Result<CrlSnapshot> SqliteStore::next_crl(const AuditEvent& event) {

@@ -56,6 +56,11 @@ class SqliteStore final : public Store {
                                           const std::string& connector_id,
                                           const std::optional<std::string>& serial, int reason,
                                           int64_t at, const AuditEvent& event) override;
+  Status create_named_certificate(const CertificateRecord& cert, const AuditEvent& event) override;
+  Result<std::vector<std::string>> revoke_named(const std::string& kind, const std::string& name,
+                                                const std::optional<std::string>& serial,
+                                                int reason, int64_t at,
+                                                const AuditEvent& event) override;
   Result<CrlSnapshot> next_crl(const AuditEvent& event) override;
   Result<std::vector<RevocationEntry>> revocations_after(int64_t cursor, int limit) override;
   Subscription subscribe(Listener listener) override;
@@ -69,6 +74,13 @@ class SqliteStore final : public Store {
   explicit SqliteStore(sqlite3* db, std::string path);
   template <class F>
   Status in_transaction(F&& body);
+  // Revokes the unrevoked certificates `select_sql` (bound by `bind`) names; `owner` names them
+  // in the error when none matched.
+  template <class Bind>
+  Result<std::vector<std::string>> revoke_where(const char* select_sql, Bind&& bind,
+                                                const std::string& owner,
+                                                const std::optional<std::string>& serial,
+                                                int reason, int64_t at, const AuditEvent& event);
 
   sqlite3* db_;
   std::string path_;

@@ -194,6 +194,40 @@ std::string key_description(X509* cert) {
   return name;
 }
 
+std::vector<std::string> dns_sans(X509* cert) {
+  std::vector<std::string> dns;
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
+    if (gn->type != GEN_DNS) continue;
+    dns.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName)),
+                     static_cast<size_t>(ASN1_STRING_length(gn->d.dNSName)));
+  }
+  return dns;
+}
+
+std::optional<std::string> ip_address_text(const ASN1_OCTET_STRING* ip) {
+  int length = ASN1_STRING_length(ip);
+  int family = length == 4 ? AF_INET : length == 16 ? AF_INET6 : 0;
+  char out[INET6_ADDRSTRLEN];
+  if (family == 0 || ::inet_ntop(family, ASN1_STRING_get0_data(ip), out, sizeof out) == nullptr)
+    return std::nullopt;
+  return std::string(out);
+}
+
+std::vector<std::string> ip_sans(X509* cert) {
+  std::vector<std::string> ips;
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
+    if (gn->type != GEN_IPADD) continue;
+    if (auto text = ip_address_text(gn->d.iPAddress)) ips.push_back(*text);
+  }
+  return ips;
+}
+
 bool is_ca(X509* cert) {
   // basicConstraints present with cA TRUE; v1 "roots" and Netscape types do not count.
   uint32_t flags = X509_get_extension_flags(cert);

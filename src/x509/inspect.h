@@ -43,6 +43,10 @@ std::vector<std::string> extended_key_usages(X509* cert);
 // The subject key: one of tether's key type names ("ecdsa-p256"), else what it is ("RSA 1024
 // bits", "EC secp521r1", "ED25519").
 std::string key_description(X509* cert);
+std::vector<std::string> dns_sans(X509* cert);
+// iPAddress entries in inet_ntop form ("127.0.0.1", "::1"); malformed lengths are skipped.
+std::vector<std::string> ip_sans(X509* cert);
+std::optional<std::string> ip_address_text(const ASN1_OCTET_STRING* ip);
 bool is_ca(X509* cert);
 
 // A random positive serial of 128 bits with the top bit cleared (RFC 5280 4.1.2.2: at most 20

@@ -16,6 +16,7 @@
 
 #include "common/fs.h"
 #include "pki/ca_files.h"
+#include "pki/file_key_store.h"
 #include "pki/lifecycle.h"
 #include "store/open.h"
 
@@ -87,12 +88,13 @@ Args parse_args(int argc, char** argv) {
 int main(int argc, char** argv) {
   Args args = parse_args(argc, argv);
   auto store = must(store::open(args.data_dir + "/tether.db"));
-  auto trust_domain = must(store->get_setting("trust_domain"));
-  if (!trust_domain) die(make_error(Errc::ca_missing, "the store has no trust_domain setting"));
   std::string passphrase = must(fs::read_passphrase_file(args.passphrase_file));
-  auto authority = pki::load_authority(args.data_dir, passphrase, *trust_domain);
+  auto ca = must(pki::CertificateAuthority::open(
+      args.data_dir, *store,
+      std::make_unique<pki::FileKeyStore>(pki::CaPaths::in(args.data_dir).dir, passphrase)));
   OPENSSL_cleanse(passphrase.data(), passphrase.size());
-  if (!authority) die(authority.error());
+  pki::Context opened{"tool:issue_loop", static_cast<int64_t>(std::time(nullptr))};
+  const pki::Authority* authority = must(ca.issuer(pki::IssuerRole::connector_ca, opened));
 
   pki::IssueRequest request;
   request.tenant = args.tenant;

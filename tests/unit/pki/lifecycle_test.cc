@@ -7,7 +7,8 @@
 #include <set>
 #include <string>
 
-#include "pki/ca_files.h"
+#include "pki/certificate_authority.h"
+#include "pki/file_key_store.h"
 #include "store/open.h"
 #include "x509/inspect.h"
 #include "x509/key.h"
@@ -18,6 +19,14 @@ namespace {
 
 constexpr int64_t kNow = 1800000000;  // 2027-01-15
 
+// A request holds its parsed CSR, so a batch is moved together rather than copied from a list.
+template <class... Requests>
+std::vector<IssueRequest> batch_of(Requests&&... requests) {
+  std::vector<IssueRequest> batch;
+  (batch.push_back(std::forward<Requests>(requests)), ...);
+  return batch;
+}
+
 class LifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -26,17 +35,20 @@ class LifecycleTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    CaInitOptions options;
-    options.passphrase = "";
-    options.now = kNow;
-    ASSERT_TRUE(init_ca(dir_.string(), options).ok());
-    auto authority = load_authority(dir_.string(), "", "tether.internal");
-    ASSERT_TRUE(authority.ok()) << authority.error().message;
-    authority_ = std::make_unique<Authority>(std::move(authority).value());
     store_ = std::move(store::open((dir_ / "tether.db").string(), {.create = true})).value();
+    auto ca = CertificateAuthority::initialize(
+        dir_.string(), *store_,
+        [](const std::string& ca_dir) { return std::make_unique<FileKeyStore>(ca_dir, ""); },
+        CaInitOptions(), ctx_);
+    ASSERT_TRUE(ca.ok()) << ca.error().message;
+    ca_ = std::make_unique<CertificateAuthority>(std::move(ca).value());
+    auto authority = ca_->issuer(IssuerRole::connector_ca, ctx_);
+    ASSERT_TRUE(authority.ok()) << authority.error().message;
+    authority_ = *authority;
     ASSERT_TRUE(create_tenant(*store_, ctx_, "acme", "Acme").ok());
   }
   void TearDown() override {
+    ca_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -61,16 +73,16 @@ class LifecycleTest : public ::testing::Test {
     return *certificate_to_replace(certs_);
   }
 
-  std::string csr_pem(const std::string& cn) {
+  x509::X509ReqPtr csr_for(const std::string& cn) {
     auto key = x509::generate_key(x509::KeyType::ecdsa_p256);
-    auto csr = x509::build_csr(key->get(), cn);
-    return x509::to_pem(csr->get());
+    return std::move(x509::build_csr(key->get(), cn)).value();
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<Authority> authority_;
-  std::unique_ptr<store::Store> store_;
   Context ctx_{"test", kNow};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<CertificateAuthority> ca_;
+  const Authority* authority_ = nullptr;
   std::vector<store::CertificateRecord> certs_;
 };
 
@@ -107,19 +119,19 @@ TEST_F(LifecycleTest, IssuedAndRenewedCertificatesRecordTheirIssuer) {
 
 TEST_F(LifecycleTest, CsrModeIssuesForTheCsrKeyAndKeepsNoPrivateKey) {
   IssueRequest r = request("edge-2");
-  r.csr = csr_pem("connector/acme/edge-2");
+  r.csr = csr_for("connector/acme/edge-2");
   auto issued = create_connector(*store_, *authority_, ctx_, r);
   ASSERT_TRUE(issued.ok()) << issued.error().message;
   EXPECT_EQ(issued->private_key, nullptr);
-  auto csr = x509::parse_csr(*r.csr);
+  X509_REQ* csr = r.csr.get();
   auto reparsed = x509::parse_certificate(issued->certificate.pem);
   ASSERT_TRUE(reparsed.ok());
-  EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(reparsed->get()), X509_REQ_get0_pubkey(csr->get())), 1);
+  EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(reparsed->get()), X509_REQ_get0_pubkey(csr)), 1);
 }
 
 TEST_F(LifecycleTest, CsrClaimingAnotherIdentityIsRefused) {
   IssueRequest r = request("edge-3");
-  r.csr = csr_pem("connector/other/edge-3");
+  r.csr = csr_for("connector/other/edge-3");
   auto issued = create_connector(*store_, *authority_, ctx_, r);
   ASSERT_FALSE(issued.ok());
   EXPECT_EQ(issued.error().code, Errc::csr_identity_mismatch);
@@ -148,7 +160,7 @@ TEST_F(LifecycleTest, RenewOfUnknownConnectorIsNotFound) {
 TEST_F(LifecycleTest, RenewKeepsKeyTypeAndLifetimeOfTheReplacedCertificate) {
   IssueRequest r = request("edge-1");
   r.profile.key_type = x509::KeyType::ecdsa_p384;
-  r.profile.days = 90;
+  r.profile.days = Days::of(90).value();
   ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, r).ok());
   auto renewed = renew_connector(*store_, *authority_, {"test", kNow + 60}, renewal("edge-1"));
   ASSERT_TRUE(renewed.ok()) << renewed.error().message;
@@ -159,12 +171,12 @@ TEST_F(LifecycleTest, RenewKeepsKeyTypeAndLifetimeOfTheReplacedCertificate) {
 
 TEST_F(LifecycleTest, RenewFlagsOverrideKeyTypeAndLifetime) {
   IssueRequest r = request("edge-1");
-  r.profile.days = 90;
+  r.profile.days = Days::of(90).value();
   ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, r).ok());
   RenewRequest change = renewal("edge-1");
   change.key_type = x509::KeyType::ecdsa_p384;
-  change.days = 30;
-  auto renewed = renew_connector(*store_, *authority_, {"test", kNow + 60}, change);
+  change.days = Days::of(30).value();
+  auto renewed = renew_connector(*store_, *authority_, {"test", kNow + 60}, std::move(change));
   ASSERT_TRUE(renewed.ok()) << renewed.error().message;
   EXPECT_EQ(renewed->certificate.key_type, "ecdsa-p384");
   EXPECT_EQ(renewed->certificate.not_after - renewed->certificate.not_before, 30 * kSecondsPerDay);
@@ -172,11 +184,11 @@ TEST_F(LifecycleTest, RenewFlagsOverrideKeyTypeAndLifetime) {
 
 TEST_F(LifecycleTest, RenewKeepsTheNewestUnrevokedCertificatesSettings) {
   IssueRequest r = request("edge-1");
-  r.profile.days = 90;
+  r.profile.days = Days::of(90).value();
   ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, r).ok());
   RenewRequest shorter = renewal("edge-1");
-  shorter.days = 10;
-  auto second = renew_connector(*store_, *authority_, {"test", kNow + 60}, shorter);
+  shorter.days = Days::of(10).value();
+  auto second = renew_connector(*store_, *authority_, {"test", kNow + 60}, std::move(shorter));
   ASSERT_TRUE(second.ok());
   ASSERT_TRUE(
       revoke_connector(*store_, ctx_, "acme", "edge-1", second->certificate.serial, 4).ok());
@@ -188,7 +200,7 @@ TEST_F(LifecycleTest, RenewKeepsTheNewestUnrevokedCertificatesSettings) {
 
 TEST_F(LifecycleTest, CsrModeConnectorRenewsOnlyWithACsr) {
   IssueRequest r = request("edge-2");
-  r.csr = csr_pem("connector/acme/edge-2");
+  r.csr = csr_for("connector/acme/edge-2");
   ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, r).ok());
   auto refused = renew_connector(*store_, *authority_, ctx_, renewal("edge-2"));
   ASSERT_FALSE(refused.ok());
@@ -200,8 +212,8 @@ TEST_F(LifecycleTest, CsrModeConnectorRenewsOnlyWithACsr) {
   EXPECT_EQ(store_->list_certificates({})->size(), 1u) << "nothing was issued";
 
   RenewRequest with_csr = renewal("edge-2");
-  with_csr.csr = csr_pem("connector/acme/edge-2");
-  auto renewed = renew_connector(*store_, *authority_, {"test", kNow + 60}, with_csr);
+  with_csr.csr = csr_for("connector/acme/edge-2");
+  auto renewed = renew_connector(*store_, *authority_, {"test", kNow + 60}, std::move(with_csr));
   ASSERT_TRUE(renewed.ok()) << renewed.error().message;
   EXPECT_EQ(renewed->private_key, nullptr);
   EXPECT_TRUE(newest("edge-2").csr_mode);
@@ -236,8 +248,8 @@ TEST_F(LifecycleTest, RevokedSerialAppearsInTheNextCrlWithItsReason) {
 }
 
 TEST_F(LifecycleTest, BatchCreatesEveryConnectorInOneTransaction) {
-  std::vector<IssueRequest> batch = {request("b-1"), request("b-2"), request("b-3")};
-  batch[1].csr = csr_pem("connector/acme/b-2");
+  std::vector<IssueRequest> batch = batch_of(request("b-1"), request("b-2"), request("b-3"));
+  batch[1].csr = csr_for("connector/acme/b-2");
   auto issued = create_connectors(*store_, *authority_, ctx_, batch);
   ASSERT_TRUE(issued.ok()) << issued.error().message;
   ASSERT_EQ(issued->size(), 3u);
@@ -253,7 +265,8 @@ TEST_F(LifecycleTest, BatchCreatesEveryConnectorInOneTransaction) {
 
 TEST_F(LifecycleTest, BatchWithAnExistingConnectorRecordsNothing) {
   ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, request("taken")).ok());
-  auto issued = create_connectors(*store_, *authority_, ctx_, {request("new-1"), request("taken")});
+  auto issued =
+      create_connectors(*store_, *authority_, ctx_, batch_of(request("new-1"), request("taken")));
   ASSERT_FALSE(issued.ok());
   EXPECT_EQ(issued.error().code, Errc::already_exists);
   EXPECT_NE(issued.error().message.find("'taken'"), std::string::npos);
@@ -262,7 +275,8 @@ TEST_F(LifecycleTest, BatchWithAnExistingConnectorRecordsNothing) {
 }
 
 TEST_F(LifecycleTest, BatchNamingAConnectorTwiceIsRefused) {
-  auto issued = create_connectors(*store_, *authority_, ctx_, {request("twin"), request("twin")});
+  auto issued =
+      create_connectors(*store_, *authority_, ctx_, batch_of(request("twin"), request("twin")));
   ASSERT_FALSE(issued.ok());
   EXPECT_EQ(issued.error().code, Errc::already_exists);
   EXPECT_NE(issued.error().message.find("twice"), std::string::npos);
