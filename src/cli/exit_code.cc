@@ -14,7 +14,6 @@ int exit_code_for(Errc code) {
     case Errc::unexpected_pem_block:
     case Errc::private_key_present:
     case Errc::passphrase_required:
-    case Errc::unsupported_key:
     case Errc::bad_csr_signature:
     case Errc::csr_identity_mismatch:
     case Errc::store_unsupported:
@@ -26,6 +25,9 @@ int exit_code_for(Errc code) {
     case Errc::crypto_error:
     case Errc::wrong_passphrase:
     case Errc::serial_collision:
+    // A key tether does not accept (DSA, RSA-1024, P-521), in a CSR or a chain: well formed, and
+    // refused on its merits.
+    case Errc::unsupported_key:
     case Errc::store_error:
     case Errc::store_busy:
     case Errc::store_schema_too_new:

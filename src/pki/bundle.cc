@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "common/archive_handles.h"
 #include "common/fs.h"
 #include "x509/openssl_error.h"
 #include "x509/pem.h"
@@ -28,13 +29,6 @@ bool ends_with(const std::string& s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-
 struct File {
   std::string name;
   std::string data;
@@ -47,7 +41,7 @@ Status write_tar_gz(const std::string& path, const std::string& folder,
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kPrivateMode);
   if (fd < 0)
     return make_error(Errc::io_error, "cannot create '" + path + "': " + std::strerror(errno));
-  std::unique_ptr<archive, ArchiveFree> a(archive_write_new());
+  ArchiveWriter a(archive_write_new());
   archive_write_add_filter_gzip(a.get());
   archive_write_set_format_pax_restricted(a.get());
   auto fail = [&](std::string_view what) {
@@ -61,7 +55,7 @@ Status write_tar_gz(const std::string& path, const std::string& folder,
   if (archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) return fail("open");
   time_t now = ::time(nullptr);
   auto add = [&](const std::string& name, const std::string& data, unsigned mode, bool dir) {
-    std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
+    ArchiveEntryPtr entry(archive_entry_new());
     archive_entry_set_pathname(entry.get(), name.c_str());
     archive_entry_set_filetype(entry.get(), dir ? AE_IFDIR : AE_IFREG);
     archive_entry_set_perm(entry.get(), mode);

@@ -10,6 +10,7 @@
 
 #include "store/in_process_listeners.h"
 #include "store/migrations.h"
+#include "store/sqlite_handles.h"
 
 namespace tether::store {
 
@@ -119,10 +120,11 @@ class Stmt {
 };
 
 Status exec(sqlite3* db, const char* sql, std::string_view what) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
+  char* raw_err = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &raw_err);
+  SqliteMessage err(raw_err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err.get() : "unknown error";
     Error e = sqlite_error(db, what);
     e.message = std::string(what) + ": " + msg;
     return e;

@@ -105,7 +105,7 @@ def serial_hex(number):
 # What `tether` exits with for a reason token: 2 for input refused as given, 1 for an operation
 # that failed or a certificate rejected on its merits (src/cli/exit_code.cc).
 USAGE_REASONS = {"invalid_argument", "invalid_id", "parse_error", "not_pem", "unexpected_pem_block",
-                 "private_key_present", "passphrase_required", "unsupported_key", "bad_csr_signature",
+                 "private_key_present", "passphrase_required", "bad_csr_signature",
                  "csr_identity_mismatch", "store_unsupported"}
 
 

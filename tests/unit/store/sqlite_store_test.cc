@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "store/migrations.h"
+#include "store/sqlite_handles.h"
 
 namespace tether::store {
 namespace {
@@ -84,11 +85,11 @@ TEST_F(SqliteStoreTest, AuditEventsAreAppendOnly) {
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "tether.db").c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit_events", nullptr, nullptr, &err), SQLITE_OK);
+  char* raw_err = nullptr;
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit_events", nullptr, nullptr, &raw_err), SQLITE_OK);
+  SqliteMessage err(raw_err);
   ASSERT_NE(err, nullptr);
-  EXPECT_NE(std::string(err).find("append-only"), std::string::npos);
-  sqlite3_free(err);
+  EXPECT_NE(std::string(err.get()).find("append-only"), std::string::npos);
   EXPECT_NE(sqlite3_exec(db, "UPDATE audit_events SET actor = 'x'", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);

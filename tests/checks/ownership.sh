@@ -6,8 +6,8 @@
 set -eu
 root="$1"
 cd "$root"
-sources=$(find src tests fuzz bench \( -name '*.cc' -o -name '*.h' \) -not -name 'handles.h' \
-  -not -name '*_handles.h' | sort)
+sources=$(find src tests fuzz bench -path '*/fixtures' -prune -o \( -name '*.cc' -o -name '*.h' \) \
+  ! -name handles.h ! -name '*_handles.h' -print 2>/dev/null | sort)
 status=0
 frees=$(grep -nE '\b[A-Za-z0-9]+_[A-Za-z0-9_]*free\b' $sources | grep -vE '^[^:]+:[0-9]+:\s*//' |
   grep -E '\b[A-Za-z0-9_]+_free\b' || true)
