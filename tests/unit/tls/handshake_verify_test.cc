@@ -14,6 +14,7 @@
 #include <set>
 
 #include "common/handshake_reason.h"
+#include "support/test_certificates.h"
 #include "tls/server_context.h"
 #include "x509/build.h"
 #include "x509/inspect.h"
@@ -23,54 +24,20 @@
 namespace tether::tls {
 namespace {
 
-constexpr int64_t kLongAgo = 1700000000;   // 2023-11-14
-constexpr int64_t kFarAhead = 4000000000;  // 2096
-constexpr int64_t kExpiredAt = 1700000000 + 86400;
-
-x509::PkeyPtr new_key() {
-  return std::move(x509::generate_key(x509::KeyType::ecdsa_p256)).value();
-}
-
-struct Issued {
-  x509::PkeyPtr key;
-  x509::X509Ptr cert;
-};
-
-Issued issue(x509::CertificateSpec spec, const Issued* issuer) {
-  Issued out{new_key(), nullptr};
-  auto serial = x509::random_serial();
-  out.cert = std::move(x509::build_certificate(spec, out.key.get(), serial->get(),
-                                               issuer ? issuer->cert.get() : nullptr,
-                                               issuer ? issuer->key.get() : out.key.get()))
-                 .value();
-  return out;
-}
-
-Issued make_ca(const std::string& cn) {
-  x509::CertificateSpec spec;
-  spec.subject = {{"CN", cn}};
-  spec.not_before = kLongAgo;
-  spec.not_after = kFarAhead;
-  spec.is_ca = true;
-  spec.key_usage = "keyCertSign,cRLSign";
-  return issue(spec, nullptr);
-}
+using testing::issue;
+using testing::Issued;
+using testing::kFarAhead;
+using testing::kLongAgo;
+using testing::make_ca;
+constexpr int64_t kExpiredAt = kLongAgo + 86400;
 
 struct LeafOptions {
   std::string eku = "clientAuth";
   int64_t not_after = kFarAhead;
 };
 
-// A connector certificate as tether issues it: connector/<tenant>/<id> with its SPIFFE URI.
 Issued make_connector(const Issued& ca, LeafOptions options = {}) {
-  x509::CertificateSpec spec;
-  spec.subject = {{"CN", "connector/acme/edge-1"}};
-  spec.uri_sans = {"spiffe://tether.internal/tenant/acme/connector/edge-1"};
-  spec.not_before = kLongAgo;
-  spec.not_after = options.not_after;
-  spec.key_usage = "digitalSignature";
-  spec.extended_key_usage = options.eku;
-  return issue(spec, &ca);
+  return issue(testing::connector_spec(options.eku, options.not_after), &ca);
 }
 
 class SerialSet : public RevocationSet {

@@ -5,51 +5,17 @@
 #include <gtest/gtest.h>
 #include <openssl/x509.h>
 
-#include "x509/build.h"
-#include "x509/inspect.h"
-#include "x509/key.h"
+#include "support/test_certificates.h"
 
 namespace tether::verify {
 namespace {
 
-constexpr int64_t kLongAgo = 1700000000;   // 2023-11-14
-constexpr int64_t kFarAhead = 4000000000;  // 2096
-
-struct Issued {
-  x509::PkeyPtr key;
-  x509::X509Ptr cert;
-};
-
-Issued issue(const x509::CertificateSpec& spec, const Issued* issuer) {
-  Issued out{std::move(x509::generate_key(x509::KeyType::ecdsa_p256)).value(), nullptr};
-  auto serial = x509::random_serial();
-  out.cert = std::move(x509::build_certificate(spec, out.key.get(), serial->get(),
-                                               issuer ? issuer->cert.get() : nullptr,
-                                               issuer ? issuer->key.get() : out.key.get()))
-                 .value();
-  return out;
-}
-
-x509::CertificateSpec ca_spec(const std::string& cn, std::string eku = "") {
-  x509::CertificateSpec spec;
-  spec.subject = {{"CN", cn}};
-  spec.not_before = kLongAgo;
-  spec.not_after = kFarAhead;
-  spec.is_ca = true;
-  spec.key_usage = "keyCertSign,cRLSign";
-  spec.extended_key_usage = std::move(eku);
-  return spec;
-}
+using testing::ca_spec;
+using testing::issue;
+using testing::Issued;
 
 x509::CertificateSpec leaf_spec(std::string eku = "clientAuth") {
-  x509::CertificateSpec spec;
-  spec.subject = {{"CN", "connector/acme/edge-1"}};
-  spec.uri_sans = {"spiffe://tether.internal/tenant/acme/connector/edge-1"};
-  spec.not_before = kLongAgo;
-  spec.not_after = kFarAhead;
-  spec.key_usage = "digitalSignature";
-  spec.extended_key_usage = std::move(eku);
-  return spec;
+  return testing::connector_spec(std::move(eku));
 }
 
 // Replaces the certificate's serial and signs it again with the issuer's key, as a CA that
