@@ -132,16 +132,10 @@ std::vector<std::string> subject_alt_names(X509* cert) {
         out.push_back("email:" + text(gn->d.rfc822Name));
         break;
       case GEN_IPADD: {
-        const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
-        int len = ASN1_STRING_length(ip);
-        int family = len == 4 ? AF_INET : len == 16 ? AF_INET6 : AF_UNSPEC;
-        char printed[INET6_ADDRSTRLEN] = "";
-        if (family == AF_UNSPEC ||
-            ::inet_ntop(family, ASN1_STRING_get0_data(ip), printed, sizeof printed) == nullptr) {
-          out.push_back("IP:<" + std::to_string(len) + " octets>");
-        } else {
-          out.push_back("IP:" + std::string(printed));
-        }
+        auto text = ip_address_text(gn->d.iPAddress);
+        out.push_back(text ? "IP:" + *text
+                           : "IP:<" + std::to_string(ASN1_STRING_length(gn->d.iPAddress)) +
+                                 " octets>");
         break;
       }
       case GEN_DIRNAME:
