@@ -70,7 +70,16 @@ void run_init(const GlobalOptions& options, const InitArgs& args) {
                               "/ca': refusing to overwrite it; use another --data directory");
   }
   if (!fs::exists(data_dir)) {
-    // Another `ca init` may create it between the check and ours; a directory is all we need.
+    // Parents as `mkdir -p` makes them (--data ~/tether/data on a new machine); the data
+    // directory itself is the CA's, 0700. Another `ca init` may create it between the check and
+    // ours; a directory is all we need.
+    std::filesystem::path parent = std::filesystem::path(data_dir).parent_path();
+    std::error_code parent_ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, parent_ec);
+    if (parent_ec) {
+      fail(Errc::io_error, "cannot create the parent directories of --data '" + data_dir +
+                               "': " + parent_ec.message());
+    }
     Status made = fs::make_dir(data_dir, 0700);
     if (!made && !std::filesystem::is_directory(data_dir)) must(std::move(made));
   }

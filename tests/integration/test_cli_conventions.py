@@ -176,3 +176,11 @@ def test_fingerprints_are_lowercase_hex_everywhere(ca):
     for c in conn["certificates"]:
         assert re.fullmatch(r"[0-9a-f]{64}", c["sha256_fingerprint"])
         assert re.fullmatch(r"([0-9a-f]{2})+", c["serial"])
+
+
+def test_ca_init_creates_missing_parents_of_data(tmp_path):
+    data = tmp_path / "home" / "tether" / "data"
+    proc = run([TETHER, "ca", "init", "--data", str(data), "--insecure-no-passphrase"])
+    assert proc.returncode == 0, proc.stderr
+    assert (data / "ca" / "root.pem").exists()
+    assert (data.stat().st_mode & 0o777) == 0o700, oct(data.stat().st_mode)
