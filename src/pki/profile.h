@@ -53,7 +53,8 @@ struct LeafProfile {
 enum class IssuerRole { connector_ca, server_ca };
 std::string_view issuer_common_name(IssuerRole role);
 
-// What a certificate of one identity kind carries (DESIGN.md, "Identities").
+// What a certificate of one identity kind carries: the CA that issues it, its one extended key
+// usage, and whether it names a SPIFFE URI (clients) or DNS/IP names (servers).
 struct KindProfile {
   verify::IdentityKind kind;
   std::string_view name;  // "connector", "gateway", ... as the CLI and the store spell it

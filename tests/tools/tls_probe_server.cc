@@ -88,7 +88,7 @@ void print_outcome(SSL* ssl, const HandshakeOutcome& out) {
 }
 
 void serve_one(const tether::tls::ServerContext& ctx, int fd) {
-  // Bounded waits: a stuck client must not stall the test (DESIGN.md: handshake timeouts).
+  // Bounded waits: a stuck client must not stall the test, as a handshake never waits forever.
   timeval tv{10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
