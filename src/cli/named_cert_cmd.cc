@@ -196,12 +196,8 @@ void add_named_cert_commands(CLI::App& cert, GlobalOptions& options) {
       "issue a gateway server certificate (from the Server CA) or a service or admin client "
       "certificate (from the Connector CA)");
   add_issue_options(issue, *issue_args, options, false);
-  issue->callback([&options, issue_args] {
-    run_issue(
-        options, *issue_args, "issued",
-        [](store::CertificateStore& store, pki::CertificateAuthority& ca, const pki::Context& ctx,
-           pki::NamedIssueRequest request) { return pki::issue_named(store, ca, ctx, request); });
-  });
+  issue->callback(
+      [&options, issue_args] { run_issue(options, *issue_args, "issued", pki::issue_named); });
 
   auto renew_args = std::make_shared<IssueArgs>();
   auto* renew = cert.add_subcommand(

@@ -338,7 +338,7 @@ Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store
 }
 
 Result<IssuedBundle> issue_named(store::CertificateStore& store, CertificateAuthority& ca,
-                                 const Context& ctx, const NamedIssueRequest& request) {
+                                 const Context& ctx, NamedIssueRequest request) {
   TETHER_TRY(validate_named(request.kind, request.name));
   TETHER_ASSIGN_OR_RETURN(const Authority* authority, ca.issuer_for(request.kind, ctx));
   LeafSubject subject{named_identity(request.kind, request.name), request.names};

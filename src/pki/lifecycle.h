@@ -82,7 +82,7 @@ struct NamedIssueRequest {
 // CA for gateways, made on first use; the Connector CA otherwise). Errc::already_exists when
 // the identity has one: renew it instead.
 Result<IssuedBundle> issue_named(store::CertificateStore& store, CertificateAuthority& ca,
-                                 const Context& ctx, const NamedIssueRequest& request);
+                                 const Context& ctx, NamedIssueRequest request);
 // A new certificate for an identity that has one. A gateway's DNS and IP names default to those
 // of its newest certificate when the request names none.
 Result<IssuedBundle> renew_named(store::CertificateStore& store, CertificateAuthority& ca,

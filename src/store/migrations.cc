@@ -87,10 +87,9 @@ CREATE INDEX certificates_by_issuer ON certificates(issuer_fingerprint, issued_a
 )sql",
       // 4: serials in the one canonical form (even-length hex: a leading 0 where the digits were
       // odd), and when each certificate was last presented at a gateway. The serial is
-      // rewritten in every table that holds it, with the foreign keys checked at commit. Audit
-      // events keep the serials as they were written (the log is append-only).
+      // rewritten in every table that holds it (the runner checks the foreign keys before it
+      // commits). Audit events keep the serials as they were written (the log is append-only).
       R"sql(
-PRAGMA defer_foreign_keys = ON;
 UPDATE certificates SET serial = '0' || serial
   WHERE length(serial) % 2 = 1 AND substr(serial, 1, 1) <> '-';
 UPDATE revocations SET serial = '0' || serial

@@ -307,25 +307,16 @@ Status enable_wal(sqlite3* db, const std::string& path) {
 
 // Every foreign key of the store holds (PRAGMA foreign_key_check finds no row).
 Status check_foreign_keys(sqlite3* db, const std::string& path) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &raw, nullptr) != SQLITE_OK) {
-    return make_error(Errc::store_error,
-                      "cannot check foreign keys of store '" + path + "': " + sqlite3_errmsg(db));
-  }
-  int rc = sqlite3_step(raw);
-  std::string table =
-      rc == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(raw, 0)) : std::string();
-  sqlite3_finalize(raw);
+  Stmt check(db, "PRAGMA foreign_key_check");
+  int rc = check.valid() ? check.step() : SQLITE_ERROR;
   if (rc == SQLITE_ROW) {
     return make_error(Errc::store_error, "migrating store '" + path + "' would leave table " +
-                                             table +
+                                             check.text(0) +
                                              " referring to rows that are gone: the store is "
                                              "left as it was; keep a copy and report this");
   }
-  if (rc != SQLITE_DONE) {
-    return make_error(Errc::store_error,
-                      "cannot check foreign keys of store '" + path + "': " + sqlite3_errmsg(db));
-  }
+  if (rc != SQLITE_DONE)
+    return sqlite_error(db, "cannot check foreign keys of store '" + path + "'");
   return ok_status();
 }
 

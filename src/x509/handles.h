@@ -136,63 +136,58 @@ using SslPtr = std::unique_ptr<SSL, Free<&SSL_free>>;
 using SslSessionPtr = std::unique_ptr<SSL_SESSION, Free<&SSL_SESSION_free>>;
 using LibraryCtxPtr = std::unique_ptr<OSSL_LIB_CTX, Free<&OSSL_LIB_CTX_free>>;
 
-// Owns one object of type T per SSL (SslExData) or per SSL_CTX (SslCtxExData), in an ex_data
-// slot of its own: set() replaces it and the owner's destruction frees it. The slot holds a
-// pointer its SSL or SSL_CTX owns; nothing else frees it.
-template <class T>
-void free_ex_data_slot(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-  std::unique_ptr<T> owned(static_cast<T*>(ptr));
+// The ex_data calls of the two owners OpenSSL lets tether keep objects on.
+inline void* ex_data(const SSL* ssl, int slot) {
+  return SSL_get_ex_data(ssl, slot);
+}
+inline void* ex_data(const SSL_CTX* ctx, int slot) {
+  return SSL_CTX_get_ex_data(ctx, slot);
+}
+inline int set_ex_data(SSL* ssl, int slot, void* value) {
+  return SSL_set_ex_data(ssl, slot, value);
+}
+inline int set_ex_data(SSL_CTX* ctx, int slot, void* value) {
+  return SSL_CTX_set_ex_data(ctx, slot, value);
+}
+inline int new_ex_data_slot(SSL*, CRYPTO_EX_free* free_slot) {
+  return SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_slot);
+}
+inline int new_ex_data_slot(SSL_CTX*, CRYPTO_EX_free* free_slot) {
+  return SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, free_slot);
 }
 
-template <class T>
-class SslExData {
+// Owns one object of type T per Owner (an SSL or an SSL_CTX), in an ex_data slot of its own:
+// set() replaces it and the owner's destruction frees it. The slot holds a pointer its owner
+// owns; nothing else frees it.
+template <class Owner, class T>
+class OwnedExData {
  public:
   // Returns the object now in the slot (null if OpenSSL could not store it).
-  static T* set(SSL* ssl, T value) {
+  static T* set(Owner* owner, T value) {
     auto owned = std::make_unique<T>(std::move(value));
-    std::unique_ptr<T> previous(get(ssl));
-    if (SSL_set_ex_data(ssl, index(), owned.get()) != 1) {
-      previous.release();  // still in the slot: the SSL keeps owning it
+    std::unique_ptr<T> previous(get(owner));
+    if (set_ex_data(owner, slot(), owned.get()) != 1) {
+      previous.release();  // still in the slot: the owner keeps owning it
       return nullptr;
     }
     return owned.release();
   }
-  static T* get(SSL* ssl) { return static_cast<T*>(SSL_get_ex_data(ssl, index())); }
-  static const T* get(const SSL* ssl) {
-    return static_cast<const T*>(SSL_get_ex_data(ssl, index()));
-  }
+  static T* get(Owner* owner) { return static_cast<T*>(ex_data(owner, slot())); }
+  static const T* get(const Owner* owner) { return static_cast<const T*>(ex_data(owner, slot())); }
 
  private:
-  static int index() {
-    static const int slot =
-        SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, &free_ex_data_slot<T>);
-    return slot;
+  static void free_slot(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+    std::unique_ptr<T> owned(static_cast<T*>(ptr));
+  }
+  static int slot() {
+    static const int index = new_ex_data_slot(static_cast<Owner*>(nullptr), &free_slot);
+    return index;
   }
 };
 
 template <class T>
-class SslCtxExData {
- public:
-  // Returns the object now in the slot (null if OpenSSL could not store it).
-  static T* set(SSL_CTX* ctx, T value) {
-    auto owned = std::make_unique<T>(std::move(value));
-    std::unique_ptr<T> previous(static_cast<T*>(SSL_CTX_get_ex_data(ctx, index())));
-    if (SSL_CTX_set_ex_data(ctx, index(), owned.get()) != 1) {
-      previous.release();
-      return nullptr;
-    }
-    return owned.release();
-  }
-  static const T* get(const SSL_CTX* ctx) {
-    return static_cast<const T*>(SSL_CTX_get_ex_data(ctx, index()));
-  }
-
- private:
-  static int index() {
-    static const int slot =
-        SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, &free_ex_data_slot<T>);
-    return slot;
-  }
-};
+using SslExData = OwnedExData<SSL, T>;
+template <class T>
+using SslCtxExData = OwnedExData<SSL_CTX, T>;
 
 }  // namespace tether::x509

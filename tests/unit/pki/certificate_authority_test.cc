@@ -64,6 +64,16 @@ class SharedKeys final : public KeyStore {
   std::shared_ptr<MemoryKeyStore> keys_;
 };
 
+// A request for `kind`/`name`; a gateway's DNS and IP names when given.
+NamedIssueRequest named(IdentityKind kind, std::string name, std::vector<std::string> dns = {},
+                        std::vector<std::string> ips = {}) {
+  NamedIssueRequest request;
+  request.kind = kind;
+  request.name = std::move(name);
+  if (!dns.empty() || !ips.empty()) request.names = *ServerNames::parse(dns, ips);
+  return request;
+}
+
 class CertificateAuthorityTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -147,10 +157,7 @@ TEST_F(CertificateAuthorityTest, EachKindIsIssuedByItsOwnIntermediate) {
 
 TEST_F(CertificateAuthorityTest, GatewayWithoutNamesIsRefused) {
   auto ca = init();
-  NamedIssueRequest request;
-  request.kind = IdentityKind::gateway;
-  request.name = "gw-1";
-  auto issued = issue_named(*store_, ca, ctx_, request);
+  auto issued = issue_named(*store_, ca, ctx_, named(IdentityKind::gateway, "gw-1"));
   ASSERT_FALSE(issued.ok());
   EXPECT_EQ(issued.error().code, Errc::invalid_argument);
   EXPECT_NE(issued.error().message.find("at least one --dns NAME or --ip ADDRESS"),
@@ -159,20 +166,16 @@ TEST_F(CertificateAuthorityTest, GatewayWithoutNamesIsRefused) {
 
 TEST_F(CertificateAuthorityTest, NamedCertificatesAreRecordedRenewedAndRevokedByKindAndName) {
   auto ca = init();
-  NamedIssueRequest request;
-  request.kind = IdentityKind::gateway;
-  request.name = "gw-1";
-  request.names = *ServerNames::parse({"gw.test"}, {"127.0.0.1"});
-  auto first = issue_named(*store_, ca, ctx_, request);
+  auto first = issue_named(*store_, ca, ctx_,
+                           named(IdentityKind::gateway, "gw-1", {"gw.test"}, {"127.0.0.1"}));
   ASSERT_TRUE(first.ok()) << first.error().message;
-  auto again = issue_named(*store_, ca, ctx_, request);
+  auto again = issue_named(*store_, ca, ctx_,
+                           named(IdentityKind::gateway, "gw-1", {"gw.test"}, {"127.0.0.1"}));
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, Errc::already_exists);
 
-  NamedIssueRequest renew;
-  renew.kind = IdentityKind::gateway;
-  renew.name = "gw-1";  // no names: those of the current certificate
-  auto renewed = renew_named(*store_, ca, ctx_, std::move(renew));
+  // No names: those of the current certificate.
+  auto renewed = renew_named(*store_, ca, ctx_, named(IdentityKind::gateway, "gw-1"));
   ASSERT_TRUE(renewed.ok()) << renewed.error().message;
   EXPECT_EQ(x509::dns_sans(renewed->certificate.cert.get()), std::vector<std::string>{"gw.test"});
   EXPECT_EQ(x509::ip_sans(renewed->certificate.cert.get()), std::vector<std::string>{"127.0.0.1"});
@@ -206,11 +209,9 @@ TEST_F(CertificateAuthorityTest, NamedCertificatesAreRecordedRenewedAndRevokedBy
 TEST_F(CertificateAuthorityTest, ServiceCsrAskingForAnotherNameIsRefused) {
   auto ca = init();
   auto key = x509::generate_key(x509::KeyType::ecdsa_p256);
-  NamedIssueRequest request;
-  request.kind = IdentityKind::service;
-  request.name = "billing";
+  NamedIssueRequest request = named(IdentityKind::service, "billing");
   request.csr = std::move(x509::build_csr(key->get(), "service/payroll")).value();
-  auto issued = issue_named(*store_, ca, ctx_, request);
+  auto issued = issue_named(*store_, ca, ctx_, std::move(request));
   ASSERT_FALSE(issued.ok());
   EXPECT_EQ(issued.error().code, Errc::csr_identity_mismatch);
   EXPECT_NE(issued.error().message.find("'service/payroll'"), std::string::npos);
@@ -288,11 +289,7 @@ TEST_F(CertificateAuthorityTest, WorksThroughAKeyStoreWithNoFiles) {
     EXPECT_EQ(entry.path().filename().string().find("-key.pem"), std::string::npos)
         << entry.path() << ": no key may be a file";
   }
-  NamedIssueRequest request;
-  request.kind = IdentityKind::gateway;
-  request.name = "gw-1";
-  request.names = *ServerNames::parse({"gw.test"}, {});
-  auto issued = issue_named(*store_, *ca, ctx_, request);
+  auto issued = issue_named(*store_, *ca, ctx_, named(IdentityKind::gateway, "gw-1", {"gw.test"}));
   ASSERT_TRUE(issued.ok()) << issued.error().message;
   EXPECT_EQ(X509_verify(issued->certificate.cert.get(), X509_get0_pubkey(ca->server_ca())), 1);
 }
