@@ -4,7 +4,7 @@
 TETHER_APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
   libssl-dev openssl libsqlite3-dev sqlite3 libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev libboost1.81-dev
-  libtomlplusplus-dev libcli11-dev libarchive-dev
+  libtomlplusplus-dev libcli11-dev libarchive-dev libargon2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-cryptography python3-pytest
   faketime gnutls-bin procps
