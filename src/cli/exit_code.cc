@@ -76,6 +76,15 @@ int exit_code_for(Errc code) {
     case Errc::method_not_allowed:
     case Errc::not_ready:
       return kExitFailure;
+    // Answers of a tether server to a command run with --server: the credential or the request
+    // was refused.
+    case Errc::unauthenticated:
+    case Errc::csrf_token_missing:
+    case Errc::password_change_required:
+    case Errc::too_many_attempts:
+    case Errc::unsupported_media_type:
+    case Errc::not_acceptable:
+      return kExitFailure;
   }
   return kExitFailure;
 }

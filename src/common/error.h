@@ -88,6 +88,9 @@ std::error_code make_error_code(Errc code);
 struct Error {
   Errc code = Errc::ok;
   std::string message;
+  // The input field that was wrong, when there is one ("tenant", "csr", "body.reason"): the API
+  // names it in its problem details so a client can point at it.
+  std::string field = {};
 
   std::string_view reason() const { return errc_reason(code); }
 };
@@ -127,6 +130,9 @@ inline Status ok_status() {
 
 inline Error make_error(Errc code, std::string message) {
   return Error{code, std::move(message)};
+}
+inline Error make_field_error(Errc code, std::string field, std::string message) {
+  return Error{code, std::move(message), std::move(field)};
 }
 
 }  // namespace tether
