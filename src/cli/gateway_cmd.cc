@@ -13,6 +13,7 @@
 #include "cli/context.h"
 #include "gateway/file_watch.h"
 #include "gateway/gateway.h"
+#include "gateway/internal_upstream.h"
 #include "obs/log_sink.h"
 #include "store/open.h"
 
@@ -72,6 +73,9 @@ class GatewayProcess {
     TETHER_ASSIGN_OR_RETURN(gateway::Config config, gateway::read_config_file(config_path_));
     metrics_ = std::make_unique<obs::GatewayMetrics>(route_names(config));
     TETHER_ASSIGN_OR_RETURN(auto store, open_gateway_store(config.store.path));
+    // Started whether or not a route needs it now, so a reload may add an internal route.
+    TETHER_TRY(whoami_.start());
+    gateway::fill_internal_upstreams(config, whoami_);
     watch_ = std::make_unique<gateway::FileWatch>(watched_files(config_path_, config));
     auto made =
         gateway::Gateway::create(std::move(config), {std::move(store), *metrics_, control_});
@@ -110,6 +114,7 @@ class GatewayProcess {
 
   void reload(std::string_view trigger) {
     auto config = gateway::read_config_file(config_path_);
+    if (config.ok()) gateway::fill_internal_upstreams(*config, whoami_);
     Status applied = config.ok() ? gateway_->reload(*config, trigger) : Status(config.error());
     if (!applied.ok() && config.ok()) applied = from_config(std::move(applied).error());
     if (!applied.ok()) {
@@ -134,6 +139,7 @@ class GatewayProcess {
   std::string config_path_;
   asio::io_context control_{1};
   asio::steady_timer watch_timer_{control_};
+  gateway::WhoamiUpstream whoami_{control_};
   std::unique_ptr<obs::GatewayMetrics> metrics_;  // outlives gateway_
   std::unique_ptr<gateway::FileWatch> watch_;
   std::unique_ptr<gateway::Gateway> gateway_;

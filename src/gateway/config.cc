@@ -490,11 +490,19 @@ Result<Route> Reader::route(const toml::table& t, std::string_view path) const {
 
   TETHER_ASSIGN_OR_RETURN(std::string upstream,
                           req_string(t, path, "upstream", "set it to \"host:port\""));
-  if (std::string why = parse_upstream(upstream, r.upstream_host, r.upstream_port); !why.empty()) {
+  if (upstream.starts_with(kInternalUpstreamPrefix)) {
+    std::string name = upstream.substr(kInternalUpstreamPrefix.size());
+    if (name != kWhoamiUpstream) {
+      return fail(t.get("upstream"), join(path, "upstream"), quoted(upstream),
+                  "names no internal service: the one there is \"internal:whoami\"");
+    }
+    r.internal_upstream = name;
+  } else if (std::string why = parse_upstream(upstream, r.upstream_host, r.upstream_port);
+             !why.empty()) {
     return fail(t.get("upstream"), join(path, "upstream"), quoted(upstream),
                 why +
                     ": use \"host:port\" (\"127.0.0.1:8080\", \"api.internal:443\", "
-                    "\"[::1]:8080\") with a port from 1 to 65535");
+                    "\"[::1]:8080\") with a port from 1 to 65535, or \"internal:whoami\"");
   }
 
   // Default deny: a route nobody may use is a mistake, so say so now rather than 403 later.

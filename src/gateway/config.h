@@ -17,6 +17,10 @@ namespace tether::gateway {
 
 enum class TlsVersion { tls1_2, tls1_3 };
 
+// `upstream = "internal:whoami"`: answers with the identity the gateway forwarded, as JSON.
+inline constexpr std::string_view kInternalUpstreamPrefix = "internal:";
+inline constexpr std::string_view kWhoamiUpstream = "whoami";
+
 struct ListenerConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: ephemeral (tests)

@@ -62,7 +62,10 @@ Result<Rule> parse_rule(std::string_view text, std::string_view setting) {
   } else {
     return bad("has an unknown kind '" + std::string(kind) + "'");
   }
-  if (auto s = verify::validate_id(rest, what); !s) return id_error(setting, text, s.error());
+  bool every_tenant = k == Rule::Kind::tenant && rest == Rule::kAnyTenant;
+  if (!every_tenant) {
+    if (auto s = verify::validate_id(rest, what); !s) return id_error(setting, text, s.error());
+  }
   rule.kind = k;
   (k == Rule::Kind::tenant ? rule.tenant : rule.name) = std::string(rest);
   return rule;
@@ -76,7 +79,8 @@ bool allows(const Rule& rule, const verify::Identity& identity) {
       if (identity.tenant != rule.tenant) return false;
       return rule.name == Rule::kAnyConnector || identity.name == rule.name;
     case Rule::Kind::tenant:
-      return identity.kind == IdentityKind::connector && identity.tenant == rule.tenant;
+      return identity.kind == IdentityKind::connector &&
+             (rule.tenant == Rule::kAnyTenant || identity.tenant == rule.tenant);
     case Rule::Kind::service:
       return identity.kind == IdentityKind::service && identity.name == rule.name;
     case Rule::Kind::admin:

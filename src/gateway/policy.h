@@ -17,7 +17,8 @@ struct Route;
 struct Rule {
   enum class Kind {
     connector,  // "connector:<tenant>/<id>", or "connector:<tenant>/*" for every connector of it
-    tenant,     // "tenant:<tenant>": every connector of that tenant (never services or admins)
+    tenant,     // "tenant:<tenant>": every connector of that tenant (never services or admins);
+                // "tenant:*": every connector of every tenant (an echo such as internal:whoami)
     service,    // "service:<name>"
     admin,      // "admin:<name>"
   };
@@ -28,6 +29,7 @@ struct Rule {
 
   // The wildcard is only ever a whole connector id, so it cannot cross a tenant boundary.
   static constexpr std::string_view kAnyConnector = "*";
+  static constexpr std::string_view kAnyTenant = "*";
 };
 
 // Parses one allow rule. `setting` names it in errors (e.g. "route[2].allow[0]"); the message

@@ -33,6 +33,9 @@ struct Route {
   RouteMatch match;
   std::string upstream_host;  // a DNS name or IP address; IPv6 without brackets
   uint16_t upstream_port = 0;
+  // Set for `upstream = "internal:<name>"`: a service inside this process
+  // (gateway/internal_upstream.h), whose loopback address its owner fills in above.
+  std::string internal_upstream;
   Protocol protocol = Protocol::http;
   std::vector<Rule> allow;  // never empty after parse_config
 };

@@ -35,24 +35,34 @@ struct File {
   unsigned mode;
 };
 
-Status write_tar_gz(const std::string& path, const std::string& folder,
-                    const std::vector<File>& files) {
-  // The archive holds a private key, so the file itself is created 0600.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kPrivateMode);
-  if (fd < 0)
-    return make_error(Errc::io_error, "cannot create '" + path + "': " + std::strerror(errno));
+// libarchive's write callback: appends to the std::string it was opened with.
+la_ssize_t append_to_string(archive*, void* out, const void* buffer, size_t length) {
+  static_cast<std::string*>(out)->append(static_cast<const char*>(buffer), length);
+  return static_cast<la_ssize_t>(length);
+}
+
+// A .tar.gz or .zip of `files` under one top-level `folder`, in memory.
+Result<std::string> archive_bytes(BundleFormat format, const std::string& folder,
+                                  const std::vector<File>& files) {
   ArchiveWriter a(archive_write_new());
-  archive_write_add_filter_gzip(a.get());
-  archive_write_set_format_pax_restricted(a.get());
+  if (format == BundleFormat::zip) {
+    archive_write_set_format_zip(a.get());
+  } else {
+    archive_write_add_filter_gzip(a.get());
+    archive_write_set_format_pax_restricted(a.get());
+  }
+  std::string out;
   auto fail = [&](std::string_view what) {
     std::string msg =
-        "cannot write '" + path + "': " + std::string(what) + ": " +
+        "cannot build the bundle archive: " + std::string(what) + ": " +
         (archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error");
-    ::close(fd);
-    ::unlink(path.c_str());
+    OPENSSL_cleanse(out.data(), out.size());
     return make_error(Errc::io_error, msg);
   };
-  if (archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) return fail("open");
+  if (archive_write_open2(a.get(), &out, nullptr, &append_to_string, nullptr, nullptr) !=
+      ARCHIVE_OK) {
+    return fail("open");
+  }
   time_t now = ::time(nullptr);
   auto add = [&](const std::string& name, const std::string& data, unsigned mode, bool dir) {
     ArchiveEntryPtr entry(archive_entry_new());
@@ -76,18 +86,10 @@ Status write_tar_gz(const std::string& path, const std::string& folder,
     if (!add(prefix + f.name, f.data, f.mode, false)) return fail(prefix + f.name);
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) return fail("close");
-  // Close on every path; a failed fsync or close means the archive may be incomplete, so it
-  // is removed rather than left looking like a bundle.
-  int err = ::fsync(fd) != 0 ? errno : 0;
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err != 0) {
-    ::unlink(path.c_str());
-    return make_error(Errc::io_error, "cannot sync '" + path + "': " + std::strerror(err));
-  }
-  return ok_status();
+  return out;
 }
 
-Status write_pkcs12(const std::string& path, const BundleContents& c) {
+Result<std::string> pkcs12_bytes(const BundleContents& c) {
   x509::X509StackPtr cas(sk_X509_new_null());
   for (X509* cert : {c.issuing, c.root}) {
     x509::X509Ptr ref = x509::up_ref(cert);
@@ -103,8 +105,7 @@ Status write_pkcs12(const std::string& path, const BundleContents& c) {
   int len = i2d_PKCS12(p12.get(), &raw);
   x509::OpensslBytes der(raw);
   if (len <= 0) return x509::openssl_error(Errc::crypto_error, "cannot encode PKCS#12 bundle");
-  std::string data(reinterpret_cast<char*>(der.get()), static_cast<size_t>(len));
-  return fs::write_new_file(path, data, kPrivateMode);
+  return std::string(reinterpret_cast<char*>(der.get()), static_cast<size_t>(len));
 }
 
 // Where a replacement is written before it is swapped in: beside the bundle, in the same
@@ -143,23 +144,42 @@ Status write_bundle_at(const std::string& path, BundleFormat format, const Bundl
       }();
       break;
     }
-    case BundleFormat::tar_gz: {
-      std::vector<File> files = {{"certs/connector.pem", chain, kPublicMode}};
-      if (c.private_key) files.push_back({"certs/connector-key.pem", key, kPrivateMode});
-      files.push_back({"certs/ca.pem", root, kPublicMode});
-      written = write_tar_gz(path, c.archive_folder, files);
-      for (auto& f : files) OPENSSL_cleanse(f.data.data(), f.data.size());
+    case BundleFormat::tar_gz:
+    case BundleFormat::zip:
+    case BundleFormat::pkcs12: {
+      // The file holds a private key, so it is created 0600; write_new_file syncs it.
+      auto bytes = bundle_bytes(format, c);
+      if (!bytes) {
+        written = std::move(bytes).error();
+        break;
+      }
+      written = fs::write_new_file(path, *bytes, kPrivateMode);
+      OPENSSL_cleanse(bytes->data(), bytes->size());
       break;
     }
-    case BundleFormat::pkcs12:
-      written = write_pkcs12(path, c);
-      break;
   }
   OPENSSL_cleanse(key.data(), key.size());
   return written;
 }
 
 }  // namespace
+
+Result<std::string> bundle_bytes(BundleFormat format, const BundleContents& c) {
+  if (format == BundleFormat::pkcs12) return pkcs12_bytes(c);
+  if (format == BundleFormat::directory) {
+    return make_error(Errc::invalid_argument, "a directory bundle has no single-file form");
+  }
+  std::string chain = x509::to_pem(c.leaf) + x509::to_pem(c.issuing);
+  std::vector<File> files = {{"certs/connector.pem", chain, kPublicMode}};
+  if (c.private_key) {
+    TETHER_ASSIGN_OR_RETURN(std::string key, x509::private_key_to_pem(c.private_key, ""));
+    files.push_back({"certs/connector-key.pem", std::move(key), kPrivateMode});
+  }
+  files.push_back({"certs/ca.pem", x509::to_pem(c.root), kPublicMode});
+  auto bytes = archive_bytes(format, c.archive_folder, files);
+  for (auto& f : files) OPENSSL_cleanse(f.data.data(), f.data.size());
+  return bytes;
+}
 
 Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
                                  bool has_p12_passphrase, bool replace_existing) {
@@ -174,6 +194,7 @@ Result<BundleTarget> plan_bundle(const std::string& out, bool has_private_key,
   BundleTarget target{path, BundleFormat::directory};
   if (ends_with(out, ".tar.gz") || ends_with(out, ".tgz")) target.format = BundleFormat::tar_gz;
   if (ends_with(out, ".p12") || ends_with(out, ".pfx")) target.format = BundleFormat::pkcs12;
+  if (ends_with(out, ".zip")) target.format = BundleFormat::zip;
 
   if (target.format == BundleFormat::pkcs12 && !has_private_key) {
     return make_error(Errc::invalid_argument,

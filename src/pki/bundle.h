@@ -1,6 +1,6 @@
 // Connector bundles as the seed product ships them: certs/connector.pem (leaf, then its
 // intermediate), certs/connector-key.pem (0600) and certs/ca.pem (the root), as a directory,
-// a .tar.gz (everything under one <tenant>-<connector>/ folder), or PKCS#12.
+// a .tar.gz or .zip (everything under one <tenant>-<connector>/ folder), or PKCS#12.
 #pragma once
 
 #include <optional>
@@ -11,7 +11,7 @@
 
 namespace tether::pki {
 
-enum class BundleFormat { directory, tar_gz, pkcs12 };
+enum class BundleFormat { directory, tar_gz, zip, pkcs12 };
 
 struct BundleTarget {
   std::string path;
@@ -42,5 +42,9 @@ struct BundleContents {
 // directory, an atomic exchange), so a kill at any moment leaves the old bundle or the new one
 // at `path`, never a mix or a half.
 Status write_bundle(const BundleTarget& target, const BundleContents& contents);
+
+// The bundle as the bytes of one file (.tar.gz, .zip or PKCS#12), e.g. for a download. The
+// caller wipes them (OPENSSL_cleanse) once sent: they hold the private key.
+Result<std::string> bundle_bytes(BundleFormat format, const BundleContents& contents);
 
 }  // namespace tether::pki

@@ -1,6 +1,7 @@
 #include "server/router.h"
 
 #include <boost/url/parse.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <boost/url/url_view.hpp>
 
 namespace tether::server {
@@ -30,9 +31,9 @@ bool is_param(std::string_view segment) {
 // Percent-decodes one path segment; nullopt when it is not valid percent-encoding or decodes to
 // a '/', which would let one parameter stand for two segments.
 std::optional<std::string> decode_segment(std::string_view segment) {
-  auto parsed = boost::urls::parse_path(segment);
-  if (!parsed || parsed->segments().size() != 1) return std::nullopt;
-  std::string decoded = *parsed->segments().begin();
+  auto parsed = boost::urls::make_pct_string_view(segment);
+  if (!parsed) return std::nullopt;
+  std::string decoded = parsed->decode();
   if (decoded.find('/') != std::string::npos) return std::nullopt;
   return decoded;
 }

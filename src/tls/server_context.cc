@@ -165,6 +165,7 @@ Status set_session_id_context(SSL_CTX* ctx, const ServerConfig& config,
   input += "min_version=" + std::to_string(static_cast<int>(config.min_version)) + "\n";
   input += "trust_domain=" + config.trust_domain + "\n";
   input += "purpose=sslclient strict depth=" + std::to_string(kMaxVerifyDepth) + "\n";
+  if (!config.require_client_certificate) input += "client_certificate=optional\n";
   for (const auto& fp : fingerprints) input += "anchor=" + fp + "\n";
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
@@ -209,7 +210,11 @@ Result<std::shared_ptr<const ServerContext>> ServerContext::create(const ServerC
 
   // A client certificate is required (RFC 8446 4.3.2, RFC 5246 7.4.4); OpenSSL then aborts a
   // TLS 1.3 handshake without one with certificate_required (RFC 8446 4.4.2.4).
-  SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  SSL_CTX_set_verify(c,
+                     config.require_client_certificate
+                         ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                         : SSL_VERIFY_PEER,
+                     nullptr);
   // certificate_authorities (RFC 8446 4.2.4) / certificate_authorities list of the TLS 1.2
   // CertificateRequest (RFC 5246 7.4.4) stay empty: with many tenants' trust sets the list
   // would grow without bound, and the connector knows which certificate to send anyway.

@@ -41,6 +41,10 @@ struct ServerConfig {
   // Where sessions are kept for resumption: null, stateless tickets (bound to their SNI by the
   // ticket callbacks); else this cache (stateful tickets), shared by the contexts given it.
   SessionCache* session_cache = nullptr;
+  // false: a client may connect without a certificate (the server's API, where most clients
+  // authenticate with a session or token); one that sends a certificate must still pass every
+  // check, or the handshake is refused.
+  bool require_client_certificate = true;
 };
 
 class ServerContext {

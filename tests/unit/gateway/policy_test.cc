@@ -52,7 +52,7 @@ TEST(GatewayPolicy, RejectsMalformedRulesNamingThem) {
            {"connector:acme/**", "connector id '**'"},
            {"connector:acme/a/b", "connector id 'a/b'"},
            {"connector:/x", "tenant id ''"},
-           {"tenant:*", "tenant id '*'"},
+           {"tenant:a*", "tenant id 'a*'"},
            {"tenant:Acme", "tenant id 'Acme'"},
            {"service:", "service name ''"},
            {"admin:-x", "admin name '-x'"},
@@ -95,6 +95,18 @@ TEST(GatewayPolicy, TenantRuleAllowsThatTenantsConnectorsOnly) {
   EXPECT_FALSE(allows(acme, service("acme")));
   EXPECT_FALSE(allows(acme, admin("acme")));
   EXPECT_FALSE(allows(acme, Identity{IdentityKind::gateway, "acme", "acme"}));
+}
+
+// "tenant:*" is every connector of every tenant (for an echo such as internal:whoami), and
+// still never a service, an admin or a gateway.
+TEST(GatewayPolicy, EveryTenantRuleAllowsConnectorsOnly) {
+  Rule every = rule("tenant:*");
+  EXPECT_EQ(every.kind, Rule::Kind::tenant);
+  EXPECT_TRUE(allows(every, Identity::connector("acme", "edge-1")));
+  EXPECT_TRUE(allows(every, Identity::connector("globex", "edge-9")));
+  EXPECT_FALSE(allows(every, service("acme")));
+  EXPECT_FALSE(allows(every, admin("acme")));
+  EXPECT_FALSE(allows(every, Identity{IdentityKind::gateway, "", "gw-1"}));
 }
 
 TEST(GatewayPolicy, ServiceAndAdminRulesMatchKindAndName) {

@@ -1,0 +1,42 @@
+// What the API's handlers use besides the request: the CA, the CRL service, and what the
+// embedded gateway knows of live connections. One per server, outliving every request.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pki/authority.h"
+#include "pki/certificate_authority.h"
+#include "server/crl_service.h"
+#include "server/router.h"
+
+namespace tether::server::api {
+
+struct Services {
+  // Its issuers are loaded before the API starts, so handlers on any thread only read them.
+  pki::CertificateAuthority& ca;
+  const pki::Authority& connector_issuer;
+  CrlService& crl;
+  // Live connections of an identity ("connector/acme/edge-1") at the embedded gateway now.
+  std::function<int(const std::string& identity)> connections_of;
+  // The OpenAPI document, served at /v1/openapi.json.
+  std::string openapi_json;
+};
+
+std::vector<RouteSpec> public_routes(Services& services);
+std::vector<RouteSpec> tenant_routes(Services& services);
+std::vector<RouteSpec> connector_routes(Services& services);
+std::vector<RouteSpec> certificate_routes(Services& services);
+std::vector<RouteSpec> audit_routes(Services& services);
+
+// Errc::forbidden unless the principal may act on `tenant`. The message names only the
+// principal's own tenant: a tenant-admin learns nothing of another tenant, not even whether
+// it exists.
+Status require_tenant(const ApiContext& ctx, const std::string& tenant);
+Status require_operator(const ApiContext& ctx);
+// The audit actor and time of this request.
+pki::Context actor_context(const ApiContext& ctx);
+
+}  // namespace tether::server::api
