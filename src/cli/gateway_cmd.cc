@@ -72,9 +72,12 @@ class GatewayProcess {
     TETHER_ASSIGN_OR_RETURN(gateway::Config config, gateway::read_config_file(config_path_));
     metrics_ = std::make_unique<obs::GatewayMetrics>(route_names(config));
     TETHER_ASSIGN_OR_RETURN(auto store, open_gateway_store(config.store.path));
+    // A second handle for the thread that records what the handshakes saw (one handle per
+    // thread is the SQLite adapter's rule).
+    TETHER_ASSIGN_OR_RETURN(auto activity, open_gateway_store(config.store.path));
     watch_ = std::make_unique<gateway::FileWatch>(watched_files(config_path_, config));
-    auto made =
-        gateway::Gateway::create(std::move(config), {std::move(store), *metrics_, control_});
+    auto made = gateway::Gateway::create(
+        std::move(config), {std::move(store), *metrics_, control_, std::move(activity)});
     if (!made.ok()) return from_config(std::move(made).error());
     gateway_ = std::move(made).value();
     TETHER_TRY(gateway_->start());
