@@ -86,8 +86,12 @@ def wait_until(what, probe, timeout=WAIT):
     return got
 
 
-def test_handshakes_reach_the_store_with_their_outcome_reason_and_serial(pki, server_pki, upstream,
+def test_handshakes_reach_the_store_with_their_outcome_reason_and_serial(server_pki, upstream,
                                                                        tmp_path):
+    # A CA of its own: the counts below are the whole table.
+    (tmp_path / "ca").mkdir()
+    pki = Tether(tmp_path / "ca")
+    pki.tenant("acme")
     edge = testpki.make_bundle(pki, "acme", "edge-1", "--key-type", "ecdsa-p256")
     gone = testpki.make_bundle(pki, "acme", "gone-1", "--key-type", "ecdsa-p256")
     pki.check("connector", "revoke", "--tenant", "acme", "--id", "gone-1")
@@ -147,3 +151,32 @@ def test_stopping_writes_what_the_last_interval_saw(pki, server_pki, upstream, t
     assert seen is not None and seen["serial"] == edge.serial_hex, seen
     after = handshake_counts(pki.db)
     assert after.get(("ok", "ok"), 0) == before.get(("ok", "ok"), 0) + 1, (before, after)
+
+
+def test_store_refusing_the_writes_is_logged_counted_and_costs_handshakes_nothing(
+        pki, server_pki, upstream, tmp_path):
+    edge = testpki.make_bundle(pki, "acme", "edge-3", "--key-type", "ecdsa-p256")
+    gw = Gateway(tmp_path / "gw", pki.db, server_pki, [pki.root_pem], routes(upstream),
+                 activity_flush_ms=100)
+    with gw:
+        before = handshake_counts(pki.db).get(("ok", "ok"), 0)
+        # The table the counts go to disappears (as if the store were broken).
+        with sqlite3.connect(pki.db, timeout=10) as db:
+            db.execute("ALTER TABLE handshake_counts RENAME TO hidden")
+        db.close()
+        start = gw.mark()
+        proc, status = curl(gw, server_pki, edge)
+        assert status == "200", "a handshake must not depend on the store: " + proc.stderr
+        line = gw.wait_for(lambda e: e.get("event") == "activity_write_failed"
+                           and e.get("what") == "handshake_counts", WAIT,
+                           "an activity_write_failed line", start)
+        assert "handshake_counts" in line["error"] and line["kept"] >= 1, line
+        assert gw.counter("tether_activity_write_failures_total") >= 1
+        # Presentations are written on their own, and the counts are kept until the store
+        # takes them again.
+        wait_until("edge-3's presentation", lambda: last_presented(pki, "acme", "edge-3"))
+        with sqlite3.connect(pki.db, timeout=10) as db:
+            db.execute("ALTER TABLE hidden RENAME TO handshake_counts")
+        db.close()
+        wait_until("the kept count", lambda: handshake_counts(pki.db).get(("ok", "ok"), 0) == before + 1)
+    assert gw.proc.returncode == 0, gw.stderr()
