@@ -76,9 +76,12 @@ class GatewayProcess {
     // Started whether or not a route needs it now, so a reload may add an internal route.
     TETHER_TRY(whoami_.start());
     gateway::fill_internal_upstreams(config, whoami_);
+    // A second handle for the thread that records what the handshakes saw (one handle per
+    // thread is the SQLite adapter's rule).
+    TETHER_ASSIGN_OR_RETURN(auto activity, open_gateway_store(config.store.path));
     watch_ = std::make_unique<gateway::FileWatch>(watched_files(config_path_, config));
-    auto made =
-        gateway::Gateway::create(std::move(config), {std::move(store), *metrics_, control_});
+    auto made = gateway::Gateway::create(
+        std::move(config), {std::move(store), *metrics_, control_, std::move(activity)});
     if (!made.ok()) return from_config(std::move(made).error());
     gateway_ = std::move(made).value();
     TETHER_TRY(gateway_->start());

@@ -340,10 +340,12 @@ Result<AdminConfig> Reader::admin(const toml::table& t) const {
 
 Status Reader::store(const toml::table& t, StoreConfig& out) const {
   constexpr std::string_view p = "store";
-  TETHER_TRY(only_keys(t, p, {"path", "poll_interval_ms"}));
+  TETHER_TRY(only_keys(t, p, {"path", "poll_interval_ms", "activity_flush_interval_ms"}));
   TETHER_ASSIGN_OR_RETURN(out.path, req_string(t, p, "path", "set it to the tether.db file"));
   TETHER_ASSIGN_OR_RETURN(auto poll, opt_int(t, p, "poll_interval_ms", 10, 1000));
   if (poll) out.poll_interval_ms = static_cast<uint32_t>(*poll);
+  TETHER_ASSIGN_OR_RETURN(auto flush, opt_int(t, p, "activity_flush_interval_ms", 10, 60000));
+  if (flush) out.activity_flush_interval_ms = static_cast<uint32_t>(*flush);
   return ok_status();
 }
 

@@ -64,6 +64,10 @@ struct StoreConfig {
   // How often the revocation feed polls the store. At most 1000 so that a revocation takes
   // effect within 1 s of its commit.
   uint32_t poll_interval_ms = 100;
+  // How often the gateway writes what its handshakes saw (last presentation per certificate,
+  // handshake outcomes per minute) to the store, when it was given a handle to write them with
+  // (GatewayDependencies::activity). 10 .. 60000; read at start.
+  uint32_t activity_flush_interval_ms = 5000;
 };
 
 // TLS settings of the whole process rather than of one listener.

@@ -218,6 +218,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   }
   log_handshake(*conn, native, outcome, duration_ms, std::move(detail));
   worker.shared().metrics.handshake(outcome.reason);
+  worker.record_handshake(outcome);
   if (!outcome.ok()) {
     if (ec != beast::error::timeout) co_await linger_close(conn->stream.socket());
     co_return;
@@ -230,7 +231,7 @@ asio::awaitable<void> serve_client(Worker& worker, tcp::socket socket, uint16_t 
   // Registered before the revocation re-check: a revocation applied between the handshake's
   // check and this line either finds the connection in the registry or is seen right here.
   std::weak_ptr<ClientConnection> weak = conn;
-  auto handle = worker.live().add(conn->serial_hex, [weak] {
+  auto handle = worker.live().add(conn->serial_hex, conn->identity_name, [weak] {
     if (auto c = weak.lock()) c->stream.shut_down();
   });
   if (!worker.shared().revocation.is_revoked(conn->serial_hex)) {

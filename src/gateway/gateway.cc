@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <boost/asio/post.hpp>
 #include <thread>
 
 #include "gateway/admin_server.h"
@@ -27,8 +28,9 @@ Gateway::Gateway(Config config, GatewayDependencies deps)
       control_(deps.control),
       revocation_(std::make_shared<RevocationCache>(
           [this](const std::vector<std::string>& serials) { on_revoked(serials); })),
-      shared_{metrics_, *revocation_, {}, {}, {}},
-      sessions_(running_config_.tls.session_cache_bytes) {}
+      shared_{metrics_, *revocation_, {}, {}, {}, deps.activity != nullptr},
+      sessions_(running_config_.tls.session_cache_bytes),
+      activity_log_(std::move(deps.activity)) {}
 
 Gateway::~Gateway() {
   stop();
@@ -220,6 +222,17 @@ Status Gateway::start() {
       std::chrono::milliseconds(running_config_.store.poll_interval_ms));
   for (auto& worker : workers_) worker->start();
   workers_ready_.store(true, std::memory_order_release);
+  if (activity_log_) {
+    std::vector<ActivityWriter::Source> sources;
+    for (auto& worker : workers_) {
+      Worker* w = worker.get();
+      sources.push_back({[w](std::function<void()> task) { asio::post(w->io(), std::move(task)); },
+                         &w->activity()});
+    }
+    activity_ = std::make_unique<ActivityWriter>(
+        std::move(sources), std::move(activity_log_),
+        std::chrono::milliseconds(running_config_.store.activity_flush_interval_ms), metrics_);
+  }
   housekeeping_tick();
 
   ready_ = true;
@@ -236,10 +249,25 @@ void Gateway::stop() {
   ready_ = false;
   housekeeping_timer_.cancel();
   if (admin_) admin_->close();
+  // The writer stops asking the workers first (their loops are about to end), and writes what
+  // they hold once they have.
+  if (activity_) activity_->pause();
   for (auto& worker : workers_) worker->stop();
+  if (activity_) activity_->stop();
   poller_.reset();
   listeners_.clear();
   if (workers_ready_.exchange(false)) obs::log_event("stopped");
+}
+
+ConnectedNow Gateway::connected_now() const {
+  if (!workers_ready_.load(std::memory_order_acquire)) return {};
+  std::vector<LiveSource> sources;
+  for (const auto& worker : workers_) {
+    Worker* w = worker.get();
+    sources.push_back(
+        {[w](std::function<void()> task) { asio::post(w->io(), std::move(task)); }, &w->live()});
+  }
+  return gather_connected_now(sources, kConnectedNowWait);
 }
 
 }  // namespace tether::gateway

@@ -8,12 +8,15 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "gateway/activity_writer.h"
 #include "gateway/config.h"
+#include "gateway/connected_now.h"
 #include "gateway/net.h"
 #include "gateway/revocation_cache.h"
 #include "gateway/snapshot.h"
@@ -36,6 +39,12 @@ struct GatewayDependencies {
   // Runs the gateway's control work: the admin listener, timers, the listening sockets. The
   // owner runs it (and may run its own work on it).
   asio::io_context& control;
+  // Optional: another handle on the same store, for the gateway's activity writer
+  // (activity_writer.h), the one thread that uses it. With it, each certificate's last
+  // presentation and the handshake outcomes per minute are written every
+  // store.activity_flush_interval_ms and when the gateway stops; without it nothing is
+  // recorded.
+  std::unique_ptr<store::ActivityLog> activity = nullptr;
 };
 
 class Gateway {
@@ -61,6 +70,12 @@ class Gateway {
   const Config& running_config() const { return running_config_; }
   bool ready() const { return ready_.load(std::memory_order_relaxed); }
   std::string render_metrics() const;
+
+  // Who is connected now, per identity: asks every worker for its live connections
+  // (connected_now.h) and waits for the answers, at most kConnectedNowWait. Thread-safe; from
+  // any thread but a worker's. Empty before start() and after stop().
+  static constexpr std::chrono::milliseconds kConnectedNowWait{1000};
+  ConnectedNow connected_now() const;
 
  private:
   Gateway(Config config, GatewayDependencies deps);
@@ -90,6 +105,8 @@ class Gateway {
   std::vector<std::unique_ptr<tcp::acceptor>> listeners_;  // the ports this gateway owns
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<RevocationPoller> poller_;
+  std::unique_ptr<store::ActivityLog> activity_log_;  // until start() hands it to the writer
+  std::unique_ptr<ActivityWriter> activity_;
   asio::steady_timer housekeeping_timer_{control_};
   bool feed_down_ = false;
   uint64_t generation_ = 1;

@@ -1,5 +1,6 @@
 // The client connections of one event loop, by the serial of the certificate they presented,
-// so that a revocation closes them at once rather than when they next reconnect.
+// so that a revocation closes them at once rather than when they next reconnect, and so that
+// the gateway can say who is connected now (tally()).
 //
 // Owned by one worker and used only on its thread: no lock.
 #pragma once
@@ -8,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tether::gateway {
@@ -16,10 +18,16 @@ class LiveConnections {
  public:
   // What closing one connection does (shut its socket down). Called on the worker's thread.
   using Closer = std::function<void()>;
-  using Handle = std::multimap<std::string, Closer>::iterator;
+  struct Entry {
+    // The connection's identity name ("connector/acme/edge-1"), owned by the connection, which
+    // outlives its registration.
+    std::string_view identity;
+    Closer close;
+  };
+  using Handle = std::multimap<std::string, Entry>::iterator;
 
-  Handle add(std::string serial_hex, Closer close) {
-    return by_serial_.emplace(std::move(serial_hex), std::move(close));
+  Handle add(std::string serial_hex, std::string_view identity, Closer close) {
+    return by_serial_.emplace(std::move(serial_hex), Entry{identity, std::move(close)});
   }
   void remove(Handle handle) { by_serial_.erase(handle); }
 
@@ -30,16 +38,21 @@ class LiveConnections {
     for (const auto& serial : serials) {
       auto [begin, end] = by_serial_.equal_range(serial);
       for (auto it = begin; it != end; ++it) {
-        it->second();
+        it->second.close();
         ++closed;
       }
     }
     return closed;
   }
 
+  // Calls `visit(identity, serial_hex)` once per connection.
+  void tally(const std::function<void(std::string_view, const std::string&)>& visit) const {
+    for (const auto& [serial, entry] : by_serial_) visit(entry.identity, serial);
+  }
+
  private:
   // std::multimap: a handle (iterator) stays valid while others are added and removed.
-  std::multimap<std::string, Closer> by_serial_;
+  std::multimap<std::string, Entry> by_serial_;
 };
 
 }  // namespace tether::gateway

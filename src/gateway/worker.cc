@@ -97,6 +97,13 @@ void Worker::post_close_serials(std::vector<std::string> serials) {
   });
 }
 
+void Worker::record_handshake(const tls::HandshakeOutcome& outcome) {
+  if (!shared_.record_activity) return;
+  int64_t now = obs::unix_millis() / 1000;
+  activity_.handshake(outcome.reason, now);
+  if (outcome.ok() && !outcome.serial_hex.empty()) activity_.presented(outcome.serial_hex, now);
+}
+
 asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, uint16_t port) {
   for (;;) {
     error_code ec;

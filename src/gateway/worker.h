@@ -3,7 +3,8 @@
 // snapshot, live connections, upstream pool).
 //
 // Other threads talk to a worker only by posting to its io_context (post_snapshot,
-// post_close_serials), so everything below `Thread-local state` is touched by one thread.
+// post_close_serials, the activity writer taking activity(), Gateway::connected_now reading
+// live()), so everything below `Thread-local state` is touched by one thread.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "gateway/activity.h"
 #include "gateway/client_origin.h"
 #include "gateway/live_connections.h"
 #include "gateway/net.h"
@@ -35,6 +37,9 @@ struct SharedState {
   // The most connections open at once since the control loop last gave memory back.
   std::atomic<uint64_t> open_high_water{0};
   SourceCounts sources;  // for limits.max_connections_per_source
+  // Whether workers record handshakes into their activity buffers: only when something writes
+  // them out (GatewayDependencies::activity), else the buffers would only grow.
+  bool record_activity = false;
 };
 
 class Worker {
@@ -68,6 +73,10 @@ class Worker {
   const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
   LiveConnections& live() { return live_; }
   UpstreamPool& pool() { return pool_; }
+  // What this loop's handshakes did since the activity writer last took it (activity.h).
+  ActivityBuffer& activity() { return activity_; }
+  // Counts a completed handshake and, when accepted, the certificate it presented.
+  void record_handshake(const tls::HandshakeOutcome& outcome);
 
  private:
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, uint16_t port);
@@ -92,6 +101,7 @@ class Worker {
   std::shared_ptr<const Snapshot> snapshot_;
   LiveConnections live_;
   UpstreamPool pool_;
+  ActivityBuffer activity_;
 };
 
 }  // namespace tether::gateway

@@ -182,6 +182,15 @@ std::string GatewayMetrics::render_prometheus(const GaugeSnapshot& gauges) const
   header(out, "tether_tls_session_cache_evictions_total", "counter",
          "TLS sessions dropped, oldest first, to keep the cache within its limit.");
   out << "tether_tls_session_cache_evictions_total " << sessions.evictions << '\n';
+
+  header(out, "tether_activity_flushes_total", "counter",
+         "Flushes of the handshakes' presentations and counts to the store, whatever their "
+         "outcome.");
+  out << "tether_activity_flushes_total " << activity_flushes() << '\n';
+  header(out, "tether_activity_write_failures_total", "counter",
+         "Batches of presentations or handshake counts the store refused (kept for the next "
+         "flush).");
+  out << "tether_activity_write_failures_total " << activity_write_failures() << '\n';
   return out.str();
 }
 

@@ -100,7 +100,19 @@ class GatewayMetrics {
 
   std::string render_prometheus(const GaugeSnapshot& gauges) const;
 
+  // The gateway's activity writer (presentations and handshake counts written to the store off
+  // the handshake path): each flush, and each write the store refused.
+  void activity_flushed() { activity_flushes_.fetch_add(1, std::memory_order_relaxed); }
+  void activity_write_failed() { activity_write_failures_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t activity_flushes() const { return activity_flushes_.load(std::memory_order_relaxed); }
+  uint64_t activity_write_failures() const {
+    return activity_write_failures_.load(std::memory_order_relaxed);
+  }
+
  private:
+  std::atomic<uint64_t> activity_flushes_{0};
+  std::atomic<uint64_t> activity_write_failures_{0};
+
   // Indexed by the enums' values, which the failure table numbers from 0 without gaps.
   std::array<std::atomic<uint64_t>, kHandshakeReasons.size()> handshakes_{};
   // Request failures and connection refusals (disjoint groups of codes); only the codes of

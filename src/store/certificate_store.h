@@ -74,10 +74,6 @@ class CertificateStore {
   // Takes the next CRL number (1, 2, ...: never reused) and the revoked certificates in one
   // transaction.
   virtual Result<CrlSnapshot> next_crl(const AuditEvent& event) = 0;
-
-  // Records when certificates were last presented, in one transaction (a gateway batches them).
-  // A time older than the one recorded is ignored; a serial the store does not know is skipped.
-  virtual Status record_presentations(const std::vector<Presentation>& presentations) = 0;
 };
 
 }  // namespace tether::store

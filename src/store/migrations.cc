@@ -141,6 +141,18 @@ CREATE INDEX certificates_by_expiry ON certificates(not_after);
 CREATE INDEX certificates_by_name ON certificates(kind, name);
 CREATE INDEX certificates_by_issuer ON certificates(issuer_fingerprint, issued_at);
 )sql",
+      // 7: handshake outcomes per minute, added up from the gateways' batches. It reads and
+      // references no other table and may run again over itself, so it applies the same
+      // wherever it stands in this list.
+      R"sql(
+CREATE TABLE IF NOT EXISTS handshake_counts (
+  minute  INTEGER NOT NULL CHECK (minute % 60 = 0),
+  outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'refused')),
+  reason  TEXT NOT NULL,
+  count   INTEGER NOT NULL CHECK (count > 0),
+  PRIMARY KEY (minute, outcome, reason)
+) STRICT, WITHOUT ROWID;
+)sql",
   };
   return migrations;
 }

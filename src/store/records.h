@@ -87,4 +87,12 @@ struct CrlSnapshot {
   std::vector<CertificateRecord> revoked;
 };
 
+// Handshakes of one outcome and reason that ended within one minute, at one or more gateways.
+struct HandshakeCount {
+  int64_t minute = 0;   // unix seconds of the minute's start (a multiple of 60)
+  std::string outcome;  // "ok" or "refused"
+  std::string reason;   // the HandshakeReason token ("ok", "unknown_issuer", "revoked", ...)
+  int64_t count = 0;
+};
+
 }  // namespace tether::store

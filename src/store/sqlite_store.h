@@ -65,7 +65,11 @@ class SqliteStore final : public Store {
   Result<std::vector<RevocationEntry>> revocations_after(int64_t cursor, int limit) override;
   Subscription subscribe(Listener listener) override;
   Result<std::vector<AuditEvent>> list_audit(int limit) override;
+
+  // ActivityLog (activity_log.h), in sqlite_activity.cc.
   Status record_presentations(const std::vector<Presentation>& presentations) override;
+  Status add_handshake_counts(const std::vector<HandshakeCount>& counts) override;
+  Result<std::vector<HandshakeCount>> handshake_counts(int64_t since, int64_t until) override;
 
   // The schema version this build writes (PRAGMA user_version).
   static int schema_version();

@@ -5,10 +5,12 @@
 //   revocation_feed.h    the revocations after a cursor, and a push hook (the gateway)
 //   audit_log.h          reading the audit log (the CLI, the portal)
 //   settings_store.h     the CA's settings (everything that loads the authority)
+//   activity_log.h       what gateways saw: certificates presented, handshake outcomes
 // Only composition points (main, the commands, `tether server`) hold a Store, opened from a URI
 // by store::open (open.h), and hand each component its part.
 #pragma once
 
+#include "store/activity_log.h"
 #include "store/audit_log.h"
 #include "store/certificate_store.h"
 #include "store/records.h"
@@ -20,7 +22,8 @@ namespace tether::store {
 class Store : public CertificateStore,
               public RevocationFeed,
               public AuditLog,
-              public SettingsStore {
+              public SettingsStore,
+              public ActivityLog {
  public:
   ~Store() override = default;
 };

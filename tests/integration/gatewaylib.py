@@ -39,9 +39,10 @@ def toml_string(value):
 class Gateway:
     def __init__(self, workdir, store, server_pki, trust, routes, limits=None, workers=2,
                  extra_listener="", env=None, server_cert=None, server_key=None, poll_ms=50,
-                 extra_tables=""):
+                 extra_tables="", activity_flush_ms=None):
         """`routes` is TOML text of [[route]] tables; `trust` a list of PEM paths; `extra_tables`
-        TOML text of further top-level tables (e.g. "[tls]\nsession_cache_size = ...")."""
+        TOML text of further top-level tables (e.g. "[tls]\nsession_cache_size = ...");
+        `activity_flush_ms` sets store.activity_flush_interval_ms (else the default)."""
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.workdir / "gateway.toml"
@@ -55,6 +56,7 @@ class Gateway:
         self.extra_listener = extra_listener
         self.extra_tables = extra_tables
         self.poll_ms = poll_ms
+        self.activity_flush_ms = activity_flush_ms
         self.env = env
         self.proc = None
         self.lines = []
@@ -69,6 +71,8 @@ class Gateway:
     def config_text(self, routes=None):
         limits = "".join(f"{k} = {json.dumps(v)}\n" for k, v in self.limits.items())
         trust = ", ".join(toml_string(t) for t in self.trust)
+        flush = ("" if self.activity_flush_ms is None
+                 else f"activity_flush_interval_ms = {self.activity_flush_ms}\n")
         return (f"workers = {self.workers}\n"
                 f"[listener]\naddress = \"127.0.0.1\"\nport = 0\n"
                 f"server_cert = {toml_string(self.server_cert)}\n"
@@ -77,7 +81,7 @@ class Gateway:
                 f"[limits]\n{limits}\n"
                 f"{self.extra_tables}\n"
                 f"[admin]\nport = 0\n\n"
-                f"[store]\npath = {toml_string(self.store)}\npoll_interval_ms = {self.poll_ms}\n\n"
+                f"[store]\npath = {toml_string(self.store)}\npoll_interval_ms = {self.poll_ms}\n{flush}\n"
                 f"{routes if routes is not None else self.routes}\n")
 
     def write_config(self, routes=None, text=None):

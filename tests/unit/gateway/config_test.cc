@@ -57,6 +57,7 @@ TEST(GatewayConfig, MinimalGetsDefaults) {
   EXPECT_EQ(c.limits.max_connections_per_source, 0u);
   EXPECT_FALSE(c.admin.has_value());
   EXPECT_EQ(c.store.poll_interval_ms, 100u);
+  EXPECT_EQ(c.store.activity_flush_interval_ms, 5000u);
   EXPECT_EQ(c.tls.session_cache_bytes, 32u << 20);
   ASSERT_EQ(c.routes.size(), 1u);
   EXPECT_EQ(c.routes[0].protocol, Protocol::http);
@@ -88,6 +89,7 @@ port = 9090
 [store]
 path = "/var/lib/tether/tether.db"
 poll_interval_ms = 50
+activity_flush_interval_ms = 250
 [[route]]
 name = "acme-api"
 protocol = "websocket"
@@ -121,6 +123,7 @@ allow = ["connector:acme/*"]
   EXPECT_EQ(c.admin->port, 9090);
   EXPECT_EQ(c.store.path, "/var/lib/tether/tether.db");
   EXPECT_EQ(c.store.poll_interval_ms, 50u);
+  EXPECT_EQ(c.store.activity_flush_interval_ms, 250u);
   ASSERT_EQ(c.routes.size(), 2u);
   const Route& api = c.routes[0];
   EXPECT_EQ(api.protocol, Protocol::websocket);
@@ -347,6 +350,22 @@ TEST(GatewayConfig, StorePollIntervalBoundedForOneSecondRevocation) {
   std::string head(kHead);
   head.replace(head.find("path = \"tether.db\""), 18, "path = \"t.db\"\npoll_interval_ms = 5000");
   expect_error(head + std::string(kRoute), {"store.poll_interval_ms = 5000", "10 to 1000"});
+}
+
+TEST(GatewayConfig, ActivityFlushIntervalIsMillisecondsFrom10To60000) {
+  auto with_flush = [](std::string_view value) {
+    std::string head(kHead);
+    head.replace(head.find("path = \"tether.db\""), 18,
+                 "path = \"t.db\"\nactivity_flush_interval_ms = " + std::string(value));
+    return head + std::string(kRoute);
+  };
+  auto low = parse_config(with_flush("10"), "gw.toml");
+  ASSERT_TRUE(low.ok()) << low.error().message;
+  EXPECT_EQ(low->store.activity_flush_interval_ms, 10u);
+  expect_error(with_flush("5"), {"store.activity_flush_interval_ms = 5", "10 to 60000"});
+  expect_error(with_flush("60001"), {"store.activity_flush_interval_ms = 60001", "10 to 60000"});
+  expect_error(with_flush("\"5s\""),
+               {"store.activity_flush_interval_ms = \"5s\"", "integer without quotes"});
 }
 
 TEST(GatewayConfig, RouteShapeChecked) {
