@@ -1,6 +1,7 @@
 #include "server/router.h"
 
 #include <boost/url/parse.hpp>
+#include <boost/url/parse_path.hpp>
 #include <boost/url/url_view.hpp>
 
 namespace tether::server {
@@ -31,8 +32,8 @@ bool is_param(std::string_view segment) {
 // a '/', which would let one parameter stand for two segments.
 std::optional<std::string> decode_segment(std::string_view segment) {
   auto parsed = boost::urls::parse_path(segment);
-  if (!parsed || parsed->segments().size() != 1) return std::nullopt;
-  std::string decoded = *parsed->segments().begin();
+  if (!parsed || parsed->size() != 1) return std::nullopt;
+  std::string decoded = (*parsed->begin()).decode();
   if (decoded.find('/') != std::string::npos) return std::nullopt;
   return decoded;
 }

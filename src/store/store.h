@@ -5,11 +5,13 @@
 //   revocation_feed.h    the revocations after a cursor, and a push hook (the gateway)
 //   audit_log.h          reading the audit log (the CLI, the portal)
 //   settings_store.h     the CA's settings (everything that loads the authority)
+//   auth_store.h         the API server's users, sessions, API tokens and login failures
 // Only composition points (main, the commands, `tether server`) hold a Store, opened from a URI
 // by store::open (open.h), and hand each component its part.
 #pragma once
 
 #include "store/audit_log.h"
+#include "store/auth_store.h"
 #include "store/certificate_store.h"
 #include "store/records.h"
 #include "store/revocation_feed.h"
@@ -20,7 +22,8 @@ namespace tether::store {
 class Store : public CertificateStore,
               public RevocationFeed,
               public AuditLog,
-              public SettingsStore {
+              public SettingsStore,
+              public AuthStore {
  public:
   ~Store() override = default;
 };
