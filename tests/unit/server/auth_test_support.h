@@ -13,7 +13,9 @@
 #include <optional>
 #include <string>
 
+#include "common/time_format.h"
 #include "server/auth/auth_service.h"
+#include "server/auth/secrets.h"
 #include "server/problem.h"
 #include "server/router.h"
 #include "store/open.h"
@@ -28,9 +30,9 @@ class AuthTest : public ::testing::Test {
 
   void SetUp() override {
     static std::atomic<int> next{0};
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tether-auth-test-" + std::to_string(::getpid()) + "-" +
-            std::to_string(next.fetch_add(1)));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("tether-auth-test-" + std::to_string(::getpid()) +
+                                                  "-" + std::to_string(next.fetch_add(1)));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     auto opened = store::open((dir_ / "tether.db").string(), {.create = true});
@@ -114,7 +116,8 @@ class AuthTest : public ::testing::Test {
     Session s;
     std::string cookie(res[http::field::set_cookie]);
     std::string prefix = std::string(kSessionCookie) + "=";
-    if (cookie.rfind(prefix, 0) == 0) s.id = cookie.substr(prefix.size(), cookie.find(';') - prefix.size());
+    if (cookie.rfind(prefix, 0) == 0)
+      s.id = cookie.substr(prefix.size(), cookie.find(';') - prefix.size());
     s.login = body_of(res);
     s.csrf = text(s.login, "csrf_token");
     return s;

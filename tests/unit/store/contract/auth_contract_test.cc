@@ -71,8 +71,8 @@ TEST_P(StoreContract, SetPasswordEndsTheUsersOtherSessions) {
   }
   ASSERT_TRUE(store_->create_session({"s3", "bob", 10, 10}, event("user.login")).ok());
 
-  Status s = store_->set_password("alice", "$argon2id$new", false, "s1",
-                                  event("user.password_change"));
+  Status s =
+      store_->set_password("alice", "$argon2id$new", false, "s1", event("user.password_change"));
   ASSERT_TRUE(s.ok()) << s.error().message;
   auto alice = store_->find_user("alice");
   EXPECT_EQ((*alice)->password_hash, "$argon2id$new");
