@@ -224,7 +224,7 @@ std::optional<std::string> session_cookie(const Request& request) {
   return std::nullopt;
 }
 
-Result<AuthService> AuthService::create(AuthSettings settings) {
+Result<std::unique_ptr<AuthService>> AuthService::create(AuthSettings settings) {
   auto positive = [](int64_t v, std::string_view name) -> Status {
     if (v > 0) return ok_status();
     return make_error(Errc::invalid_argument, "auth setting " + std::string(name) + " = " +
@@ -238,7 +238,7 @@ Result<AuthService> AuthService::create(AuthSettings settings) {
   TETHER_TRY(positive(static_cast<int64_t>(settings.min_password_length), "min_password_length"));
   TETHER_TRY(positive(settings.max_token_lifetime_days, "max_token_lifetime_days"));
   TETHER_ASSIGN_OR_RETURN(auto hasher, PasswordHasher::create(settings.password_hash));
-  return AuthService(std::move(settings), std::move(hasher));
+  return std::unique_ptr<AuthService>(new AuthService(std::move(settings), std::move(hasher)));
 }
 
 Result<std::optional<std::string>> AuthService::bootstrap_operator(store::Store& store,

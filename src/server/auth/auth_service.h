@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,8 +55,11 @@ struct AuthSettings {
 class AuthService final : public Authenticator {
  public:
   // Errc::invalid_argument naming a setting that is out of range; an error when the password
-  // hasher cannot be built with settings.password_hash.
-  static Result<AuthService> create(AuthSettings settings = {});
+  // hasher cannot be built with settings.password_hash. On the heap and never moved: the
+  // routes' handlers point at it.
+  static Result<std::unique_ptr<AuthService>> create(AuthSettings settings = {});
+  AuthService(const AuthService&) = delete;
+  AuthService& operator=(const AuthService&) = delete;
 
   // When no user exists: creates "admin", an operator who must change the password at first
   // login, and returns its one-time password (128 random bits, base64url) for the server to

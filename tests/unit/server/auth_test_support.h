@@ -42,12 +42,13 @@ class AuthTest : public ::testing::Test {
     settings.password_hash = Argon2Params::insecure_for_tests();
     auto created = AuthService::create(settings);
     ASSERT_TRUE(created.ok()) << created.error().message;
-    auth_.emplace(std::move(created).value());
+    auth_ = std::move(created).value();
     router_.add(auth_->routes());
     now_ = kStart;
   }
   void TearDown() override {
     router_ = Router();
+    auth_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -167,7 +168,7 @@ class AuthTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
-  std::optional<AuthService> auth_;
+  std::unique_ptr<AuthService> auth_;
   Router router_;
   Peer peer_{"192.0.2.10", std::nullopt, "", "", 0};
   int64_t now_ = 0;
