@@ -130,6 +130,18 @@ TEST_F(AuthTest, SessionExpiresWhenIdle) {
   EXPECT_NE(text(body_of(idle), "detail").find("without use"), std::string::npos) << idle.body();
 }
 
+TEST_F(AuthTest, SessionUseIsWrittenAtMostOnceAMinute) {
+  add_user("alice", kPassword);
+  Session s = login("alice", kPassword);
+  auto last_used = [&] { return (*store_->find_session(sha256_hex(s.id)))->last_used_at; };
+  now_ += 59;
+  ASSERT_EQ(send(on_session(s, http::verb::get, "/v1/me")).result(), http::status::ok);
+  EXPECT_EQ(last_used(), kStart) << "within a minute of the last write";
+  now_ += 1;
+  ASSERT_EQ(send(on_session(s, http::verb::get, "/v1/me")).result(), http::status::ok);
+  EXPECT_EQ(last_used(), kStart + 60);
+}
+
 TEST_F(AuthTest, SessionExpiresTwelveHoursAfterLoginHoweverMuchItIsUsed) {
   add_user("alice", kPassword);
   Session s = login("alice", kPassword);
