@@ -254,6 +254,55 @@ TEST_F(AuthTest, AdminCertificateIsAnOperator) {
   EXPECT_EQ(nothing.error().code, Errc::unauthenticated);
 }
 
+TEST_F(AuthTest, RightPasswordForgetsTheUsersEarlierFailures) {
+  add_user("alice", kPassword);
+  for (int i = 0; i < 9; ++i) {
+    Peer other{"198.51.100." + std::to_string(i), std::nullopt, "", "", 0};
+    json::object body{{"user", "alice"}, {"password", "guess"}};
+    ASSERT_EQ(send(request(http::verb::post, "/v1/login", json::serialize(body)), other).result(),
+              http::status::unauthorized);
+  }
+  ASSERT_EQ(login_response("alice", kPassword).result(), http::status::ok);
+  // Nine more failures would lock the name had the first nine still counted.
+  for (int i = 0; i < 9; ++i) {
+    Peer other{"203.0.113." + std::to_string(i), std::nullopt, "", "", 0};
+    json::object body{{"user", "alice"}, {"password", "guess"}};
+    ASSERT_EQ(send(request(http::verb::post, "/v1/login", json::serialize(body)), other).result(),
+              http::status::unauthorized);
+  }
+  EXPECT_EQ(login_response("alice", kPassword).result(), http::status::ok);
+}
+
+TEST_F(AuthTest, WrongCurrentPasswordsCountTowardsTheLockout) {
+  add_user("alice", kPassword);
+  Session s = login("alice", kPassword);
+  json::object body{{"current_password", "guess"}, {"new_password", "a brand new password"}};
+  for (int i = 0; i < 10; ++i) {
+    Response res = send(on_session(s, http::verb::post, "/v1/password", json::serialize(body)));
+    ASSERT_EQ(res.result(), http::status::forbidden) << res.body();
+  }
+  body["current_password"] = kPassword;
+  Response locked = send(on_session(s, http::verb::post, "/v1/password", json::serialize(body)));
+  EXPECT_EQ(locked.result(), http::status::too_many_requests);
+  EXPECT_EQ(reason_of(locked), "too_many_attempts");
+  EXPECT_FALSE(locked[http::field::retry_after].empty());
+}
+
+TEST_F(AuthTest, BearerTokenIsUsedBeforeASessionCookieAndNeedsNoCsrfToken) {
+  add_user("alice", kPassword);
+  Session s = login("alice", kPassword);
+  json::object body{{"name", "ci"}, {"role", "operator"}};
+  Response created = send(on_session(s, http::verb::post, "/v1/tokens", json::serialize(body)));
+  ASSERT_EQ(created.result(), http::status::created) << created.body();
+  std::string token = text(body_of(created), "token");
+  Request both = with_token(token, http::verb::post, "/v1/logout");
+  both.set(http::field::cookie, std::string(kSessionCookie) + "=" + s.id);
+  auto principal = auth_->authenticate(both, peer_, *store_, now_);
+  ASSERT_TRUE(principal.ok()) << principal.error().message;
+  EXPECT_EQ(principal->via, Credential::api_token);
+  EXPECT_EQ(principal->actor, "token:" + token.substr(4, 16));
+}
+
 TEST_F(AuthTest, UnknownSessionCookieIsUnauthenticated) {
   Request req = request(http::verb::get, "/v1/me");
   req.set(http::field::cookie, "tether_session=made-up");
