@@ -141,6 +141,53 @@ CREATE INDEX certificates_by_expiry ON certificates(not_after);
 CREATE INDEX certificates_by_name ON certificates(kind, name);
 CREATE INDEX certificates_by_issuer ON certificates(issuer_fingerprint, issued_at);
 )sql",
+      // 6: the API server's admin accounts. Only hashes of secrets are stored (auth_store.h).
+      // Login failures are kept per attempt, not as counters, so a window can slide over them.
+      R"sql(
+CREATE TABLE users (
+  name                 TEXT PRIMARY KEY,
+  password_hash        TEXT NOT NULL,
+  role                 TEXT NOT NULL CHECK (role IN ('operator', 'tenant-admin')),
+  tenant               TEXT NOT NULL,
+  must_change_password INTEGER NOT NULL CHECK (must_change_password IN (0, 1)),
+  created_at           INTEGER NOT NULL,
+  disabled             INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  CHECK ((role = 'operator') = (tenant = ''))
+) STRICT;
+
+CREATE TABLE sessions (
+  id_hash      TEXT PRIMARY KEY,
+  user         TEXT NOT NULL REFERENCES users(name),
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_by_user ON sessions(user);
+
+CREATE TABLE api_tokens (
+  id           TEXT PRIMARY KEY,
+  secret_hash  TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  role         TEXT NOT NULL CHECK (role IN ('operator', 'tenant-admin')),
+  tenant       TEXT NOT NULL,
+  created_by   TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  revoked_at   INTEGER,
+  last_used_at INTEGER,
+  CHECK ((role = 'operator') = (tenant = ''))
+) STRICT;
+CREATE INDEX api_tokens_by_tenant ON api_tokens(tenant, created_at);
+
+CREATE TABLE login_failures (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  user    TEXT NOT NULL,
+  address TEXT NOT NULL,
+  at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX login_failures_by_user ON login_failures(user, at);
+CREATE INDEX login_failures_by_address ON login_failures(address, at);
+CREATE INDEX login_failures_by_time ON login_failures(at);
+)sql",
       // 7: handshake outcomes per minute, added up from the gateways' batches. It reads and
       // references no other table and may run again over itself, so it applies the same
       // wherever it stands in this list.

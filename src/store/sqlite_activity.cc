@@ -1,7 +1,7 @@
 // The SQLite adapter's ActivityLog (activity_log.h): presentations and handshake counts.
 #include <sqlite3.h>
 
-#include "store/sqlite_statement.h"
+#include "store/sqlite_internal.h"
 #include "store/sqlite_store.h"
 
 namespace tether::store {

@@ -11,23 +11,13 @@
 #include "store/in_process_listeners.h"
 #include "store/migrations.h"
 #include "store/sqlite_handles.h"
-#include "store/sqlite_statement.h"
+#include "store/sqlite_internal.h"
 
 namespace tether::store {
 
 namespace {
 
 constexpr int kBusyTimeoutMs = SqliteStore::kBusyTimeoutMs;
-
-Status insert_audit(StatementCache& cache, const AuditEvent& e) {
-  sqlite3* db = cache.db();
-  Stmt stmt(cache,
-            "INSERT INTO audit_events (at, actor, action, identity, serial, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?)");
-  stmt.bind(1, e.at).bind(2, e.actor).bind(3, e.action).bind(4, e.identity).bind(5, e.serial);
-  stmt.bind(6, e.detail.empty() ? std::string("{}") : e.detail);
-  return run(db, stmt, "cannot record audit event");
-}
 
 Status insert_certificate(StatementCache& cache, const CertificateRecord& c) {
   sqlite3* db = cache.db();
@@ -125,18 +115,6 @@ std::string database_key(sqlite3* db, const std::string& path) {
   }
   // An in-memory or temporary database: private to this handle.
   return "handle:" + path + ":" + std::to_string(reinterpret_cast<uintptr_t>(db));
-}
-
-// Runs a query and reads each row it returns.
-template <class Row>
-Result<std::vector<Row>> read_rows(sqlite3* db, Stmt& stmt, std::string_view what,
-                                   Row (*read)(const Stmt&)) {
-  if (!stmt.valid()) return sqlite_error(db, std::string("cannot prepare ") + std::string(what));
-  std::vector<Row> out;
-  int rc;
-  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back(read(stmt));
-  if (rc != SQLITE_DONE) return sqlite_error(db, what);
-  return out;
 }
 
 }  // namespace

@@ -71,6 +71,35 @@ class SqliteStore final : public Store {
   Status add_handshake_counts(const std::vector<HandshakeCount>& counts) override;
   Result<std::vector<HandshakeCount>> handshake_counts(int64_t since, int64_t until) override;
 
+  // AuthStore (sqlite_auth.cc).
+  Result<bool> has_users() override;
+  Status create_user(const UserRecord& user, const AuditEvent& event) override;
+  Result<bool> create_first_user(const UserRecord& user, const AuditEvent& event) override;
+  Result<std::optional<UserRecord>> find_user(const std::string& name) override;
+  Result<std::vector<UserRecord>> list_users() override;
+  Status set_password(const std::string& user, const std::string& password_hash,
+                      bool must_change_password, const std::string& keep_session_hash,
+                      const AuditEvent& event) override;
+  Status create_session(const SessionRecord& session, const AuditEvent& event) override;
+  Result<std::optional<SessionRecord>> find_session(const std::string& id_hash) override;
+  Status touch_session(const std::string& id_hash, int64_t at) override;
+  Status delete_session(const std::string& id_hash, const AuditEvent& event) override;
+  Status delete_expired_sessions(int64_t idle_before, int64_t created_before) override;
+  Status create_api_token(const ApiTokenRecord& token, const AuditEvent& event) override;
+  Result<std::optional<ApiTokenRecord>> find_api_token(const std::string& id) override;
+  Result<std::vector<ApiTokenRecord>> list_api_tokens(
+      const std::optional<std::string>& tenant) override;
+  Result<bool> revoke_api_token(const std::string& id, int64_t at,
+                                const AuditEvent& event) override;
+  Status touch_api_token(const std::string& id, int64_t at) override;
+  Status record_login_failure(const std::string& user, const std::string& address, int64_t at,
+                              int64_t forget_before) override;
+  Result<std::vector<int64_t>> login_failures_for_user(const std::string& user, int64_t since,
+                                                       int limit) override;
+  Result<std::vector<int64_t>> login_failures_from_address(const std::string& address,
+                                                           int64_t since, int limit) override;
+  Status clear_login_failures(const std::string& user) override;
+
   // The schema version this build writes (PRAGMA user_version).
   static int schema_version();
 

@@ -6,12 +6,14 @@
 //   audit_log.h          reading the audit log (the CLI, the portal)
 //   settings_store.h     the CA's settings (everything that loads the authority)
 //   activity_log.h       what gateways saw: certificates presented, handshake outcomes
+//   auth_store.h         the API server's users, sessions, API tokens and login failures
 // Only composition points (main, the commands, `tether server`) hold a Store, opened from a URI
 // by store::open (open.h), and hand each component its part.
 #pragma once
 
 #include "store/activity_log.h"
 #include "store/audit_log.h"
+#include "store/auth_store.h"
 #include "store/certificate_store.h"
 #include "store/records.h"
 #include "store/revocation_feed.h"
@@ -23,6 +25,7 @@ class Store : public CertificateStore,
               public RevocationFeed,
               public AuditLog,
               public SettingsStore,
+              public AuthStore,
               public ActivityLog {
  public:
   ~Store() override = default;

@@ -1,6 +1,6 @@
-// Internal to the SQLite adapter (sqlite_store.cc, sqlite_activity.cc): the statement cache, the
-// one-use statement wrapper, and running statements and transactions with SQLite's errors mapped
-// onto Errc. Nothing outside src/store/sqlite_*.cc includes this.
+// The SQLite adapter's own plumbing, shared by its source files (sqlite_store.cc,
+// sqlite_auth.cc, sqlite_activity.cc): prepared statements, running them, the audit insert and the
+// transaction. Only the adapter includes this header.
 #pragma once
 
 #include <sqlite3.h>
@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
-#include "common/error.h"
 #include "store/sqlite_handles.h"
 #include "store/sqlite_store.h"
 
@@ -130,6 +130,28 @@ inline Status run(sqlite3* db, Stmt& stmt, std::string_view what) {
   if (!stmt.valid()) return sqlite_error(db, std::string("cannot prepare ") + std::string(what));
   if (stmt.step() != SQLITE_DONE) return sqlite_error(db, what);
   return ok_status();
+}
+
+inline Status insert_audit(StatementCache& cache, const AuditEvent& e) {
+  sqlite3* db = cache.db();
+  Stmt stmt(cache,
+            "INSERT INTO audit_events (at, actor, action, identity, serial, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)");
+  stmt.bind(1, e.at).bind(2, e.actor).bind(3, e.action).bind(4, e.identity).bind(5, e.serial);
+  stmt.bind(6, e.detail.empty() ? std::string("{}") : e.detail);
+  return run(db, stmt, "cannot record audit event");
+}
+
+// Runs a query and reads each row it returns.
+template <class Row>
+Result<std::vector<Row>> read_rows(sqlite3* db, Stmt& stmt, std::string_view what,
+                                   Row (*read)(const Stmt&)) {
+  if (!stmt.valid()) return sqlite_error(db, std::string("cannot prepare ") + std::string(what));
+  std::vector<Row> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) out.push_back(read(stmt));
+  if (rc != SQLITE_DONE) return sqlite_error(db, what);
+  return out;
 }
 
 template <class F>
