@@ -81,7 +81,8 @@ std::optional<uint64_t> parse_byte_size(std::string_view text) {
 // Reads one TOML document into a Config, remembering the source name for every message.
 class Reader {
  public:
-  explicit Reader(std::string_view source) : source_(source) {}
+  explicit Reader(std::string_view source, const EmbeddedDefaults* embedded = nullptr)
+      : source_(source), embedded_(embedded) {}
 
   // "<source>:<line>" where toml++ knows the line.
   std::string place(const toml::node* at) const {
@@ -206,6 +207,7 @@ class Reader {
   Status cross_checks(const toml::table& root, const Config& c) const;
 
   std::string_view source_;
+  const EmbeddedDefaults* embedded_;
 };
 
 Status Reader::listener(const toml::table& t, ListenerConfig& out) const {
@@ -217,14 +219,24 @@ Status Reader::listener(const toml::table& t, ListenerConfig& out) const {
   if (address) out.address = *address;
   TETHER_ASSIGN_OR_RETURN(auto port, opt_int(t, p, "port", 0, 65535));
   if (port) out.port = static_cast<uint16_t>(*port);
-  TETHER_ASSIGN_OR_RETURN(out.server_cert, req_string(t, p, "server_cert",
-                                                      "set it to the server certificate PEM "
-                                                      "file (leaf, then intermediates)"));
-  TETHER_ASSIGN_OR_RETURN(
-      out.server_key, req_string(t, p, "server_key", "set it to the server private key PEM file"));
-  TETHER_ASSIGN_OR_RETURN(out.trust, string_list(t, p, "trust",
-                                                 "list the PEM files of the trust anchors, e.g. "
-                                                 "trust = [\"/etc/tether/ca.pem\"]"));
+  if (embedded_ != nullptr && !t.contains("server_cert") && !t.contains("server_key")) {
+    out.server_cert = embedded_->server_cert;
+    out.server_key = embedded_->server_key;
+  } else {
+    TETHER_ASSIGN_OR_RETURN(out.server_cert, req_string(t, p, "server_cert",
+                                                        "set it to the server certificate PEM "
+                                                        "file (leaf, then intermediates)"));
+    TETHER_ASSIGN_OR_RETURN(
+        out.server_key,
+        req_string(t, p, "server_key", "set it to the server private key PEM file"));
+  }
+  if (embedded_ != nullptr && !t.contains("trust")) {
+    out.trust = embedded_->trust;
+  } else {
+    TETHER_ASSIGN_OR_RETURN(out.trust, string_list(t, p, "trust",
+                                                   "list the PEM files of the trust anchors, e.g. "
+                                                   "trust = [\"/etc/tether/ca.pem\"]"));
+  }
   if (t.contains("intermediates")) {
     TETHER_ASSIGN_OR_RETURN(
         out.intermediates,
@@ -341,7 +353,9 @@ Result<AdminConfig> Reader::admin(const toml::table& t) const {
 Status Reader::store(const toml::table& t, StoreConfig& out) const {
   constexpr std::string_view p = "store";
   TETHER_TRY(only_keys(t, p, {"path", "poll_interval_ms", "activity_flush_interval_ms"}));
-  TETHER_ASSIGN_OR_RETURN(out.path, req_string(t, p, "path", "set it to the tether.db file"));
+  if (out.path.empty() || t.contains("path")) {
+    TETHER_ASSIGN_OR_RETURN(out.path, req_string(t, p, "path", "set it to the tether.db file"));
+  }
   TETHER_ASSIGN_OR_RETURN(auto poll, opt_int(t, p, "poll_interval_ms", 10, 1000));
   if (poll) out.poll_interval_ms = static_cast<uint32_t>(*poll);
   TETHER_ASSIGN_OR_RETURN(auto flush, opt_int(t, p, "activity_flush_interval_ms", 10, 60000));
@@ -569,10 +583,24 @@ Status Reader::cross_checks(const toml::table& root, const Config& c) const {
 }
 
 Result<Config> Reader::config(const toml::table& root) const {
-  TETHER_TRY(only_keys(
-      root, "",
-      {"trust_domain", "workers", "listener", "limits", "tls", "admin", "store", "route"}));
+  for (const auto& [key, node] : root) {
+    bool known = false;
+    for (auto k :
+         {"trust_domain", "workers", "listener", "limits", "tls", "admin", "store", "route"}) {
+      known = known || key.str() == k;
+    }
+    if (embedded_ != nullptr) {
+      for (const auto& k : embedded_->owner_tables) known = known || key.str() == k;
+    }
+    if (known) continue;
+    std::string list = "trust_domain, workers, listener, limits, tls, admin, store, route";
+    if (embedded_ != nullptr) {
+      for (const auto& k : embedded_->owner_tables) list += ", " + k;
+    }
+    return fail(&node, key.str(), "", "unknown setting: the settings here are " + list);
+  }
   Config c;
+  if (embedded_ != nullptr) c.listener.port = embedded_->listener_port;
   TETHER_ASSIGN_OR_RETURN(auto workers, opt_int(root, "", "workers", 0, 256));
   if (workers) c.workers = static_cast<uint32_t>(*workers);
   TETHER_ASSIGN_OR_RETURN(auto domain, opt_string(root, "", "trust_domain"));
@@ -585,11 +613,16 @@ Result<Config> Reader::config(const toml::table& root) const {
   }
 
   TETHER_ASSIGN_OR_RETURN(const toml::table* listener_t, opt_table(root, "listener"));
-  if (!listener_t) {
+  if (listener_t) {
+    TETHER_TRY(listener(*listener_t, c.listener));
+  } else if (embedded_ != nullptr) {
+    c.listener.server_cert = embedded_->server_cert;
+    c.listener.server_key = embedded_->server_key;
+    c.listener.trust = embedded_->trust;
+  } else {
     return fail(&root, "listener", "",
                 "is missing: add a [listener] with server_cert, server_key and trust");
   }
-  TETHER_TRY(listener(*listener_t, c.listener));
   TETHER_ASSIGN_OR_RETURN(const toml::table* limits_t, opt_table(root, "limits"));
   if (limits_t) TETHER_TRY(limits(*limits_t, c.limits));
   TETHER_ASSIGN_OR_RETURN(const toml::table* tls_t, opt_table(root, "tls"));
@@ -599,13 +632,27 @@ Result<Config> Reader::config(const toml::table& root) const {
     TETHER_ASSIGN_OR_RETURN(c.admin, admin(*admin_t));
   }
   TETHER_ASSIGN_OR_RETURN(const toml::table* store_t, opt_table(root, "store"));
-  if (!store_t) {
+  if (store_t && embedded_ != nullptr && store_t->contains("path")) {
+    return fail(store_t->get("path"), "store.path", "",
+                "is the server's own store (in its data directory): remove it");
+  }
+  if (store_t) {
+    StoreConfig defaults;
+    if (embedded_ != nullptr) defaults.path = embedded_->store_path;
+    c.store = defaults;
+    TETHER_TRY(store(*store_t, c.store));
+  } else if (embedded_ != nullptr) {
+    c.store.path = embedded_->store_path;
+  } else {
     return fail(&root, "store", "",
                 "is missing: add [store] with path = the tether.db that revocations come from");
   }
-  TETHER_TRY(store(*store_t, c.store));
 
   const toml::node* routes = root.get("route");
+  if (!routes && embedded_ != nullptr) {
+    c.routes = embedded_->default_routes;
+    return c;
+  }
   if (!routes) return fail(&root, "route", "", "is missing: add at least one [[route]]");
   const toml::array* arr = routes->as_array();
   if (!arr) return fail(routes, "route", describe(*routes), "write each route as [[route]]");
@@ -635,6 +682,21 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
                                              ": not valid TOML: " + std::string(e.description()));
   }
   return Reader(source_name).config(root);
+}
+
+Result<Config> parse_embedded_config(std::string_view toml_text, std::string_view source_name,
+                                     const EmbeddedDefaults& defaults) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    return make_error(Errc::parse_error, std::string(source_name) + ":" +
+                                             std::to_string(begin.line) + ":" +
+                                             std::to_string(begin.column) +
+                                             ": not valid TOML: " + std::string(e.description()));
+  }
+  return Reader(source_name, &defaults).config(root);
 }
 
 }  // namespace tether::gateway
