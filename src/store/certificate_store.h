@@ -78,6 +78,15 @@ class CertificateStore {
   // Records when certificates were last presented, in one transaction (a gateway batches them).
   // A time older than the one recorded is ignored; a serial the store does not know is skipped.
   virtual Status record_presentations(const std::vector<Presentation>& presentations) = 0;
+
+  // Records many issuances in one transaction: one commit, so one fsync, for all of them (the
+  // issuance queue of `tether server`, pki/issuance_queue.h). Each write is recorded as
+  // create_connector, create_named_certificate or add_certificate would record it, in a
+  // savepoint of its own: one that fails (Errc::already_exists, not_found, serial_collision) is
+  // rolled back alone and the others commit. Returns one Status per write, in order. An error
+  // instead (the transaction could not begin or commit, Errc::store_busy or store_error) means
+  // no write of the batch may be taken as recorded.
+  virtual Result<std::vector<Status>> commit_batch(const std::vector<IssuanceWrite>& writes) = 0;
 };
 
 }  // namespace tether::store
