@@ -13,12 +13,9 @@
 //   csr              pki::create_connector with a pre-generated CSR (the acceptance row)
 //   server keygen    pki::create_connector generating the leaf key (same type as the CA's)
 //   raw sign, 16 thr the raw sign row from 16 threads at once: what the machine's cores sign
-//   csr, queue 16    the path of `tether server`: 16 client threads, each announcing its
-//                    issuance (IssuanceQueue::announce), parsing its CSR, preparing
-//                    (pki::prepare_create_connector) and waiting for its write's answer from
-//                    the pki::IssuanceQueue (group commit, one fsync per batch)
-//   queue, no gather the same without announcing: the committer never waits for writes
-//                    being signed (a diagnostic row)
+//   csr, queue 16    the path of `tether server`: 16 client threads, each parsing its CSR,
+//                    preparing (pki::prepare_create_connector) and waiting for its write's
+//                    answer from the pki::IssuanceQueue (group commit, one fsync per batch)
 //
 // Each row prints the rate, wall and process CPU time (getrusage user+sys) per operation, and the
 // rate as a fraction of the raw sign rate.
@@ -256,10 +253,9 @@ struct KeyTypeResult {
   double csr_ratio = 0;
   double batched_ratio = 0;
   double queue_rate = 0;
-  double queue_ratio = 0;                 // to the raw sign rate of one thread
-  double queue_parallel_ratio = 0;        // to the raw sign rate of kClients threads
-  pki::IssuanceQueue::Stats queue_stats;  // of the gathered row
-  pki::IssuanceQueue::Stats plain_stats;  // of the row without tickets
+  double queue_ratio = 0;           // to the raw sign rate of one thread
+  double queue_parallel_ratio = 0;  // to the raw sign rate of kClients threads
+  pki::IssuanceQueue::Stats queue_stats;
 };
 
 Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type) {
@@ -293,7 +289,6 @@ Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type)
   TETHER_ASSIGN_OR_RETURN(auto csrs, make_csr_pool(type, options.max_issuances, "csr-"));
   TETHER_ASSIGN_OR_RETURN(auto batch_csrs, make_csr_pool(type, options.max_issuances, "bat-"));
   TETHER_ASSIGN_OR_RETURN(auto queue_csrs, make_csr_pool(type, options.max_issuances, "q-"));
-  TETHER_ASSIGN_OR_RETURN(auto plain_csrs, make_csr_pool(type, options.max_issuances, "n-"));
   long pool_size = static_cast<long>(csrs.size());
 
   // The operations timed. Connector ids are unique per issuance: "csr-<i>" names the pool's CSR
@@ -353,20 +348,16 @@ Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type)
   auto sign_parallel = [&](int t, long) {
     return raw_sign(ca_key->get(), message, client_sigs[static_cast<size_t>(t)]);
   };
-  // `gathered`: the client announces its issuance before preparing it, as the server does.
-  auto create_queued = [&](const std::vector<std::string>& pool, const char* prefix, bool gathered,
-                           int t, long i) -> Status {
-    pki::IssuanceQueue::Ticket ticket;
-    if (gathered) ticket = queue->announce();
+  auto create_queued = [&](int t, long i) -> Status {
     pki::IssueRequest request;
     request.tenant = kTenant;
-    request.connector = connector_id(prefix, i);
+    request.connector = connector_id("q-", i);
     request.profile.key_type = type;
-    TETHER_ASSIGN_OR_RETURN(request.csr, x509::parse_csr(pool[static_cast<size_t>(i)]));
+    TETHER_ASSIGN_OR_RETURN(request.csr, x509::parse_csr(queue_csrs[static_cast<size_t>(i)]));
     TETHER_ASSIGN_OR_RETURN(pki::PreparedIssuance prepared,
                             pki::prepare_create_connector(*client_stores[static_cast<size_t>(t)],
                                                           authority, ctx, request));
-    return queue->submit(std::move(ticket), std::move(prepared.write)).get();
+    return queue->submit(std::move(prepared.write)).get();
   };
 
   TETHER_ASSIGN_OR_RETURN(Measurement raw, measure(options, kMaxRawSigns, sign_once));
@@ -378,15 +369,8 @@ Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type)
                           measure(options, options.max_issuances, create_with_keygen));
   TETHER_ASSIGN_OR_RETURN(Measurement raw_parallel,
                           measure_parallel(options, kClients, kMaxRawSigns, sign_parallel));
-  TETHER_ASSIGN_OR_RETURN(Measurement queued_plain,
-                          measure_parallel(options, kClients, pool_size, [&](int t, long i) {
-                            return create_queued(plain_csrs, "n-", false, t, i);
-                          }));
-  pki::IssuanceQueue::Stats plain_stats = queue->stats();
   TETHER_ASSIGN_OR_RETURN(Measurement queued,
-                          measure_parallel(options, kClients, pool_size, [&](int t, long i) {
-                            return create_queued(queue_csrs, "q-", true, t, i);
-                          }));
+                          measure_parallel(options, kClients, pool_size, create_queued));
   queue->stop();
   TETHER_ASSIGN_OR_RETURN(Measurement raw_after, measure(options, kMaxRawSigns, sign_once));
   raw += raw_after;
@@ -395,17 +379,13 @@ Result<KeyTypeResult> bench_key_type(const Options& options, x509::KeyType type)
   result.rows = {{name, "raw sign", raw},         {name, "csr, no store", no_store},
                  {name, "csr", csr_mode},         {name, "csr, batch 64", batched},
                  {name, "server keygen", keygen}, {name, "raw sign, 16 thr", raw_parallel},
-                 {name, "csr, queue 16", queued}, {name, "queue, no gather", queued_plain}};
+                 {name, "csr, queue 16", queued}};
   result.csr_ratio = raw.rate() > 0 ? csr_mode.rate() / raw.rate() : 0;
   result.batched_ratio = raw.rate() > 0 ? batched.rate() / raw.rate() : 0;
   result.queue_rate = queued.rate();
   result.queue_ratio = raw.rate() > 0 ? queued.rate() / raw.rate() : 0;
   result.queue_parallel_ratio = raw_parallel.rate() > 0 ? queued.rate() / raw_parallel.rate() : 0;
-  pki::IssuanceQueue::Stats all = queue->stats();
-  result.queue_stats = all;
-  result.queue_stats.batches -= plain_stats.batches;
-  result.queue_stats.items_committed -= plain_stats.items_committed;
-  result.plain_stats = plain_stats;
+  result.queue_stats = queue->stats();
   return result;
 }
 
@@ -442,12 +422,6 @@ void print_table(const std::vector<KeyTypeResult>& results) {
         q.batches > 0 ? static_cast<double>(q.items_committed) / static_cast<double>(q.batches)
                       : 0.0,
         static_cast<unsigned long long>(q.largest_batch));
-    const auto& n = result.plain_stats;
-    std::printf("%s: without tickets (no gathering): %.1f issuances per commit on average\n",
-                result.rows.front().key_type.c_str(),
-                n.batches > 0
-                    ? static_cast<double>(n.items_committed) / static_cast<double>(n.batches)
-                    : 0.0);
     bool ecdsa = result.rows.front().key_type == "ecdsa-p256";
     bool met = ecdsa ? result.queue_rate >= kEcdsaQueueTarget : result.queue_ratio >= kTarget;
     std::printf("%s: queue target %s: %s\n", result.rows.front().key_type.c_str(),

@@ -1,7 +1,6 @@
 #include "pki/issuance_queue.h"
 
 #include <algorithm>
-#include <chrono>
 #include <iterator>
 #include <string>
 #include <utility>
@@ -29,66 +28,6 @@ IssuanceQueue::IssuanceQueue(std::unique_ptr<store::CertificateStore> store, Opt
 
 IssuanceQueue::~IssuanceQueue() {
   stop();
-}
-
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Moves a moving average 1/8 of the way to `sample`.
-void average_in(Clock::duration& average, Clock::duration sample) {
-  average = average == Clock::duration::zero() ? sample : average + (sample - average) / 8;
-}
-
-}  // namespace
-
-IssuanceQueue::Ticket::Ticket(Ticket&& other) noexcept
-    : queue_(std::exchange(other.queue_, nullptr)), announced_at_(other.announced_at_) {}
-
-IssuanceQueue::Ticket& IssuanceQueue::Ticket::operator=(Ticket&& other) noexcept {
-  if (this != &other) {
-    if (queue_ != nullptr) queue_->withdraw(*this);
-    queue_ = std::exchange(other.queue_, nullptr);
-    announced_at_ = other.announced_at_;
-  }
-  return *this;
-}
-
-IssuanceQueue::Ticket::~Ticket() {
-  if (queue_ != nullptr) queue_->withdraw(*this);
-}
-
-IssuanceQueue::Ticket IssuanceQueue::announce() {
-  std::lock_guard lock(mutex_);
-  ++announced_;
-  return Ticket(this, Clock::now());
-}
-
-void IssuanceQueue::withdraw(Ticket& ticket) {
-  {
-    std::lock_guard lock(mutex_);
-    --announced_;
-  }
-  ticket.queue_ = nullptr;
-  wake_.notify_one();  // a gathering committer need not wait for it any more
-}
-
-void IssuanceQueue::submit(Ticket ticket, store::IssuanceWrite write, Callback done) {
-  if (ticket.queue_ == this) {
-    std::lock_guard lock(mutex_);
-    --announced_;
-    ticket.queue_ = nullptr;
-    average_in(typical_prepare_, Clock::now() - ticket.announced_at_);
-  }
-  submit(std::move(write), std::move(done));
-}
-
-std::future<Status> IssuanceQueue::submit(Ticket ticket, store::IssuanceWrite write) {
-  auto promise = std::make_shared<std::promise<Status>>();
-  std::future<Status> answer = promise->get_future();
-  submit(std::move(ticket), std::move(write),
-         [promise](Status s) { promise->set_value(std::move(s)); });
-  return answer;
 }
 
 void IssuanceQueue::submit(store::IssuanceWrite write, Callback done) {
@@ -139,7 +78,6 @@ void IssuanceQueue::run() {
       wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
       // Stopping still drains: every accepted write is committed and answered.
       if (pending_.empty()) return;
-      gather(lock);
       if (pending_.size() <= options_.max_batch) {
         batch.swap(pending_);
       } else {
@@ -153,22 +91,11 @@ void IssuanceQueue::run() {
   }
 }
 
-void IssuanceQueue::gather(std::unique_lock<std::mutex>& lock) {
-  if (announced_ == 0 || pending_.size() >= options_.max_batch) return;
-  if (typical_prepare_ >= typical_commit_) return;  // they would miss this commit anyway
-  auto deadline = Clock::now() + std::min(2 * typical_prepare_, typical_commit_);
-  wake_.wait_until(lock, deadline, [&] {
-    return stopping_ || announced_ == 0 || pending_.size() >= options_.max_batch;
-  });
-}
-
 void IssuanceQueue::commit(std::vector<Item>& batch) {
   std::vector<store::IssuanceWrite> writes;
   writes.reserve(batch.size());
   for (auto& item : batch) writes.push_back(std::move(item.write));
-  auto started = Clock::now();
   auto results = store_->commit_batch(writes);
-  Clock::duration took = Clock::now() - started;
 
   uint64_t committed = 0;
   if (results && results->size() == batch.size()) {
@@ -176,7 +103,6 @@ void IssuanceQueue::commit(std::vector<Item>& batch) {
   }
   {
     std::lock_guard lock(mutex_);
-    average_in(typical_commit_, took);
     if (results) {
       ++stats_.batches;
       stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, batch.size());

@@ -9,16 +9,8 @@
 //
 // While one batch commits, the next one gathers: the more callers at once, the larger the
 // batches, and the fsync's cost is shared among them.
-//
-// Gathering. A caller that holds a Ticket (announce()) while it signs tells the committer a
-// write is on its way. When the last commits took longer than signing typically takes, a
-// committer about to commit waits for the announced writes (at most twice the typical signing
-// time, and never longer than a commit): they then share this commit instead of waiting for
-// the next one. Without it, a fixed number of callers splits into two halves that alternate,
-// one signing while the other commits, and each commit carries only half of them.
 #pragma once
 
-#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -71,34 +63,12 @@ class IssuanceQueue {
   IssuanceQueue(const IssuanceQueue&) = delete;
   IssuanceQueue& operator=(const IssuanceQueue&) = delete;
 
-  // An issuance being prepared, whose write is to be submitted with it (gathering, above).
-  // Destroyed without being submitted (the preparation failed), it is withdrawn. It must not
-  // outlive its queue.
-  class Ticket {
-   public:
-    Ticket() = default;
-    Ticket(Ticket&& other) noexcept;
-    Ticket& operator=(Ticket&& other) noexcept;
-    ~Ticket();
-
-   private:
-    friend class IssuanceQueue;
-    Ticket(IssuanceQueue* queue, std::chrono::steady_clock::time_point at)
-        : queue_(queue), announced_at_(at) {}
-    IssuanceQueue* queue_ = nullptr;
-    std::chrono::steady_clock::time_point announced_at_;
-  };
-  [[nodiscard]] Ticket announce();
-
   // Queues one write; `done` is called exactly once with its outcome. The write's own failure
   // (Errc::already_exists, not_found, serial_collision: prepare again) fails it alone, not its
   // batch. Safe from any thread.
   void submit(store::IssuanceWrite write, Callback done);
   // The same, answered through a future (for tools and tests; a server uses the callback).
   std::future<Status> submit(store::IssuanceWrite write);
-  // The same for a write announced by `ticket`.
-  void submit(Ticket ticket, store::IssuanceWrite write, Callback done);
-  std::future<Status> submit(Ticket ticket, store::IssuanceWrite write);
 
   // Stops accepting writes (later submits are answered Errc::not_ready), commits and answers
   // every write already queued, and joins the committer. Idempotent; not from a callback.
@@ -112,14 +82,9 @@ class IssuanceQueue {
     Callback done;
   };
 
-  using Duration = std::chrono::steady_clock::duration;
-
   IssuanceQueue(std::unique_ptr<store::CertificateStore> store, Options options);
   void run();
   void commit(std::vector<Item>& batch);
-  void withdraw(Ticket& ticket);
-  // Waits (mutex_ held) for announced writes while gathering pays off.
-  void gather(std::unique_lock<std::mutex>& lock);
 
   std::unique_ptr<store::CertificateStore> store_;  // the committer thread's alone
   const Options options_;
@@ -132,11 +97,6 @@ class IssuanceQueue {
   std::vector<Item> pending_;
   bool stopping_ = false;
   Stats stats_;
-  size_t announced_ = 0;  // tickets out, not yet submitted or withdrawn
-  // Moving averages (1/8 weight to the newest) of how long a ticket's preparation takes and how
-  // long a commit takes: gathering waits only when the first is the shorter.
-  Duration typical_prepare_{};
-  Duration typical_commit_{};
 
   std::mutex join_mutex_;  // stop() may be called from two threads at once
   std::thread committer_;

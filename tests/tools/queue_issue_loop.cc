@@ -5,10 +5,10 @@
 //   queue_issue_loop --data DIR --tenant ID --count N --passphrase-file FILE
 //                    [--threads T] [--prefix P]
 //
-// T threads (16 by default) act as API clients: each announces its next issuance, makes a CSR
-// for its connector (P-0 .. P-(N-1), ECDSA P-256), prepares the issuance, submits the write and
-// waits for the answer before its next one. When a write's answer is ok, i.e. after its batch's
-// COMMIT returned, the committer prints "issued <serial>" and flushes, so every line the test reads
+// T threads (16 by default) act as API clients: each makes a CSR for its next connector
+// (P-0 .. P-(N-1), ECDSA P-256), prepares the issuance, submits the write and waits for the
+// answer before its next one. When a write's answer is ok, i.e. after its batch's COMMIT
+// returned, the committer prints "issued <serial>" and flushes, so every line the test reads
 // names a durable issuance, as a 201 of the server would.
 #include <openssl/crypto.h>
 
@@ -110,7 +110,6 @@ void client(const Args& args, const pki::Authority& authority, pki::IssuanceQueu
   auto store = must(store::open(db));  // prepare reads the store: a handle per thread
   auto key = must(x509::generate_key(x509::KeyType::ecdsa_p256));
   for (long i = first; i < args.count; i += step) {
-    pki::IssuanceQueue::Ticket ticket = queue.announce();
     pki::IssueRequest request;
     request.tenant = args.tenant;
     request.connector = args.prefix + "-" + std::to_string(i);
@@ -120,7 +119,7 @@ void client(const Args& args, const pki::Authority& authority, pki::IssuanceQueu
     pki::PreparedIssuance prepared =
         must(pki::prepare_create_connector(*store, authority, ctx, request));
     std::promise<void> answered;
-    queue.submit(std::move(ticket), std::move(prepared.write),
+    queue.submit(std::move(prepared.write),
                  [&, serial = prepared.bundle.certificate.serial](Status s) {
                    if (!s) die(s.error());
                    // On the committer thread, after COMMIT: the line means "on disk".

@@ -343,55 +343,6 @@ TEST_F(IssuanceQueueTest, SubmitAfterStopIsRefusedAsNotReadyAndRecordsNothing) {
   EXPECT_EQ(queue_->stats().items_committed, 0u);
 }
 
-TEST_F(IssuanceQueueTest, CommitterWaitsForAnnouncedWritesWhenSigningIsQuickerThanACommit) {
-  // Simulated durations: a preparation of about kPrepare, and a first commit held up by another
-  // writer for several times that. The committer learns both as it goes.
-  constexpr auto kPrepare = std::chrono::milliseconds(50);
-  start_queue();
-  PreparedIssuance p1 = prepare(*store_, "g1");
-  PreparedIssuance p2 = prepare(*store_, "g2");
-  PreparedIssuance p3 = prepare(*store_, "g3");
-  {
-    WriteLock lock(db());
-    IssuanceQueue::Ticket announced = queue_->announce();
-    auto plug = queue_->submit(prepare(*store_, "plug").write);
-    wait_until_taken();
-    std::this_thread::sleep_for(kPrepare);
-    auto first = queue_->submit(std::move(announced), std::move(p1.write));
-    std::this_thread::sleep_for(4 * kPrepare);
-    lock.release();
-    ASSERT_TRUE(wait(plug).ok());
-    ASSERT_TRUE(wait(first).ok());
-  }
-  uint64_t batches_before = queue_->stats().batches;
-
-  // One write is waiting and one is announced: the committer waits for the second (up to twice
-  // the typical preparation), which arrives within one preparation time, and commits both at once.
-  IssuanceQueue::Ticket announced = queue_->announce();
-  auto second = queue_->submit(std::move(p2.write));
-  std::this_thread::sleep_for(kPrepare / 2);
-  auto third = queue_->submit(std::move(announced), std::move(p3.write));
-  EXPECT_TRUE(wait(second).ok());
-  EXPECT_TRUE(wait(third).ok());
-  IssuanceQueue::Stats stats = queue_->stats();
-  EXPECT_EQ(stats.batches - batches_before, 1u) << "the announced write shared the commit";
-  EXPECT_GE(stats.largest_batch, 2u);
-}
-
-TEST_F(IssuanceQueueTest, WithdrawnTicketIsNotWaitedFor) {
-  start_queue();
-  PreparedIssuance p = prepare(*store_, "w1");
-  {
-    IssuanceQueue::Ticket failed_preparation = queue_->announce();
-  }  // withdrawn: its preparation failed
-  IssuanceQueue::Ticket moved = queue_->announce();
-  IssuanceQueue::Ticket holder = std::move(moved);
-  holder = IssuanceQueue::Ticket();  // withdrawn by assignment
-  auto answer = queue_->submit(std::move(p.write));
-  EXPECT_TRUE(wait(answer).ok());
-  EXPECT_EQ(queue_->stats().items_committed, 1u);
-}
-
 TEST_F(IssuanceQueueTest, MaxBatchOutsideItsRangeIsRefused) {
   for (size_t bad : {size_t{0}, IssuanceQueue::kMaxBatchLimit + 1}) {
     auto queue = IssuanceQueue::start(open_handle(), {.max_batch = bad});
