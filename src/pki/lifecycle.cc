@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <set>
 #include <tuple>
-#include <type_traits>
 #include <variant>
 
 #include "common/hex.h"
@@ -144,29 +143,12 @@ Result<PreparedIssuance> sign(const Plan& plan, const Context& ctx) {
   return make_error(Errc::invalid_argument, "unknown recording");  // not reached: -Wswitch
 }
 
-// One issuance's write on its own, in its own transaction.
-Status record(store::CertificateStore& store, const store::IssuanceWrite& write) {
-  return std::visit(
-      [&](const auto& w) -> Status {
-        using W = std::decay_t<decltype(w)>;
-        if constexpr (std::is_same_v<W, store::NewConnector>) {
-          return store.create_connector(w.connector, w.certificate, w.event);
-        } else if constexpr (std::is_same_v<W, store::NewNamedCertificate>) {
-          return store.create_named_certificate(w.certificate, w.event);
-        } else {
-          static_assert(std::is_same_v<W, store::AddedCertificate>);
-          return store.add_certificate(w.certificate, w.event);
-        }
-      },
-      write);
-}
-
 // The CLI's path: sign, then record at once; a serial clash signs again with a fresh serial.
 Result<IssuedBundle> sign_and_record(store::CertificateStore& store, const Plan& plan,
                                      const Context& ctx) {
   for (int attempt = 1;; ++attempt) {
     TETHER_ASSIGN_OR_RETURN(PreparedIssuance prepared, sign(plan, ctx));
-    Status recorded = record(store, prepared.write);
+    Status recorded = store::record_issuance(store, prepared.write);
     if (recorded) return std::move(prepared.bundle);
     bool serial_clash = recorded.error().code == Errc::serial_collision;
     if (!serial_clash || attempt == kSerialAttempts) return std::move(recorded).error();

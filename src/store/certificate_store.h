@@ -7,6 +7,8 @@
 
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "common/error.h"
@@ -88,5 +90,23 @@ class CertificateStore {
   // no write of the batch may be taken as recorded.
   virtual Result<std::vector<Status>> commit_batch(const std::vector<IssuanceWrite>& writes) = 0;
 };
+
+// Records one issuance's write through the method for its kind: create_connector,
+// create_named_certificate or add_certificate.
+inline Status record_issuance(CertificateStore& store, const IssuanceWrite& write) {
+  return std::visit(
+      [&](const auto& w) -> Status {
+        using W = std::decay_t<decltype(w)>;
+        if constexpr (std::is_same_v<W, NewConnector>) {
+          return store.create_connector(w.connector, w.certificate, w.event);
+        } else if constexpr (std::is_same_v<W, NewNamedCertificate>) {
+          return store.create_named_certificate(w.certificate, w.event);
+        } else {
+          static_assert(std::is_same_v<W, AddedCertificate>);
+          return store.add_certificate(w.certificate, w.event);
+        }
+      },
+      write);
+}
 
 }  // namespace tether::store

@@ -3,8 +3,6 @@
 #include <sqlite3.h>
 
 #include <string>
-#include <type_traits>
-#include <variant>
 
 #include "store/sqlite_store.h"
 
@@ -57,19 +55,7 @@ Result<std::vector<Status>> SqliteStore::commit_batch(const std::vector<Issuance
       if (!begun) return abandon(std::move(begun).error());
       // The single-write methods, run inside this transaction (in_transaction sees in_batch_),
       // so a write is checked and recorded here exactly as it would be on its own.
-      Status written = std::visit(
-          [&](const auto& w) -> Status {
-            using W = std::decay_t<decltype(w)>;
-            if constexpr (std::is_same_v<W, NewConnector>) {
-              return create_connector(w.connector, w.certificate, w.event);
-            } else if constexpr (std::is_same_v<W, NewNamedCertificate>) {
-              return create_named_certificate(w.certificate, w.event);
-            } else {
-              static_assert(std::is_same_v<W, AddedCertificate>);
-              return add_certificate(w.certificate, w.event);
-            }
-          },
-          write);
+      Status written = record_issuance(*this, write);
       // Some errors (disk full, I/O error, out of memory) make SQLite roll back the whole
       // transaction: then nothing before this write is recorded either.
       if (sqlite3_get_autocommit(db_) != 0) {
