@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <set>
 #include <tuple>
+#include <variant>
 
 #include "common/hex.h"
 #include "common/time_format.h"
@@ -96,32 +97,70 @@ Result<SubjectMaterial> prepare_key(const Authority& authority, const LeafSubjec
   return material;
 }
 
-template <class Record>
-Result<IssuedBundle> issue_and_record(const Authority& authority, const Context& ctx,
-                                      const LeafSubject& subject, const LeafProfile& profile,
-                                      X509_REQ* csr, Record&& record) {
-  TETHER_ASSIGN_OR_RETURN(SubjectMaterial material, prepare_key(authority, subject, profile, csr));
+// How an issuance is recorded: which of the store's writes carries it.
+enum class Recording { new_connector, new_named, added };
+
+// What validation settled for one issuance: the CA that signs, whom for, with which key and
+// lifetime, and how the store records it. Signing (sign) follows from it alone.
+struct Plan {
+  const Authority* authority = nullptr;
+  LeafSubject subject;
+  LeafProfile profile;
+  X509_REQ* csr = nullptr;  // borrowed from the request; null: a key is generated
+  Recording recording = Recording::new_connector;
+  std::string action;  // the audit event's
+};
+
+Result<PreparedIssuance> sign(const Plan& plan, const Context& ctx) {
+  const Authority& authority = *plan.authority;
+  TETHER_ASSIGN_OR_RETURN(SubjectMaterial material,
+                          prepare_key(authority, plan.subject, plan.profile, plan.csr));
   IssuedBundle bundle;
-  for (int attempt = 1;; ++attempt) {
-    TETHER_ASSIGN_OR_RETURN(bundle.certificate,
-                            authority.issue(subject, material.subject(), profile.days, ctx.now));
-    Status recorded = record(subject.identity, bundle.certificate);
-    if (recorded) break;
-    bool serial_clash = recorded.error().code == Errc::serial_collision;
-    if (!serial_clash || attempt == kSerialAttempts) return std::move(recorded).error();
-  }
+  TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(plan.subject, material.subject(),
+                                                              plan.profile.days, ctx.now));
+  const IssuedCertificate& issued = bundle.certificate;
+  const verify::Identity& identity = plan.subject.identity;
+  bool csr_mode = plan.csr != nullptr;
+  store::CertificateRecord record = record_for(authority, identity, csr_mode, issued, ctx);
+  store::AuditEvent event =
+      audit(ctx, plan.action, identity, issued.serial, issue_detail(issued, csr_mode));
   // Only the public half came with a CSR; a generated key goes into the bundle.
   if (!material.csr) bundle.private_key = std::move(material.key);
   bundle.issuing = authority.issuing();
-  return bundle;
+  switch (plan.recording) {
+    case Recording::new_connector:
+      return PreparedIssuance{
+          std::move(bundle),
+          store::NewConnector{
+              {identity.tenant, identity.name, ctx.now}, std::move(record), std::move(event)}};
+    case Recording::new_named:
+      return PreparedIssuance{std::move(bundle),
+                              store::NewNamedCertificate{std::move(record), std::move(event)}};
+    case Recording::added:
+      return PreparedIssuance{std::move(bundle),
+                              store::AddedCertificate{std::move(record), std::move(event)}};
+  }
+  return make_error(Errc::invalid_argument, "unknown recording");  // not reached: -Wswitch
 }
 
-template <class Record>
-Result<IssuedBundle> issue_connector(const Authority& authority, const Context& ctx,
-                                     const IssueRequest& request, Record&& record) {
-  LeafSubject subject{verify::Identity::connector(request.tenant, request.connector), {}};
-  return issue_and_record(authority, ctx, subject, request.profile, request.csr.get(),
-                          std::forward<Record>(record));
+// The CLI's path: sign, then record at once; a serial clash signs again with a fresh serial.
+Result<IssuedBundle> sign_and_record(store::CertificateStore& store, const Plan& plan,
+                                     const Context& ctx) {
+  for (int attempt = 1;; ++attempt) {
+    TETHER_ASSIGN_OR_RETURN(PreparedIssuance prepared, sign(plan, ctx));
+    Status recorded = store::record_issuance(store, prepared.write);
+    if (recorded) return std::move(prepared.bundle);
+    bool serial_clash = recorded.error().code == Errc::serial_collision;
+    if (!serial_clash || attempt == kSerialAttempts) return std::move(recorded).error();
+  }
+}
+
+Plan connector_plan(const Authority& authority, const std::string& tenant,
+                    const std::string& connector, const LeafProfile& profile, X509_REQ* csr,
+                    Recording recording, std::string action) {
+  return Plan{&authority, LeafSubject{verify::Identity::connector(tenant, connector), {}},
+              profile,    csr,
+              recording,  std::move(action)};
 }
 
 verify::Identity named_identity(verify::IdentityKind kind, const std::string& name) {
@@ -148,6 +187,102 @@ Result<ServerNames> current_server_names(const std::vector<store::CertificateRec
   return ServerNames::parse(x509::dns_sans(cert.get()), x509::ip_sans(cert.get()));
 }
 
+// The checks of each issuing operation, made before anything is signed.
+
+Result<Plan> plan_create_connector(store::CertificateStore& store, const Authority& authority,
+                                   const IssueRequest& request) {
+  TETHER_TRY(validate_request(store, request));
+  TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(request.tenant, request.connector));
+  if (existing) {
+    return make_error(Errc::already_exists,
+                      "connector '" + request.connector + "' already exists in tenant '" +
+                          request.tenant + "': use 'tether connector renew' for a new certificate");
+  }
+  return connector_plan(authority, request.tenant, request.connector, request.profile,
+                        request.csr.get(), Recording::new_connector, "connector.create");
+}
+
+Result<Plan> plan_renew_connector(store::CertificateStore& store, const Authority& authority,
+                                  const RenewRequest& renewal) {
+  TETHER_TRY(verify::validate_id(renewal.tenant, "tenant id"));
+  TETHER_TRY(verify::validate_id(renewal.connector, "connector id"));
+  TETHER_ASSIGN_OR_RETURN(bool tenant_known, store.tenant_exists(renewal.tenant));
+  if (!tenant_known) {
+    return make_error(Errc::not_found, "tenant '" + renewal.tenant +
+                                           "' does not exist: create it with 'tether tenant "
+                                           "create " +
+                                           renewal.tenant + "'");
+  }
+  TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(renewal.tenant, renewal.connector));
+  if (!existing) {
+    return make_error(Errc::not_found, "connector '" + renewal.connector +
+                                           "' does not exist in tenant '" + renewal.tenant +
+                                           "': create it with 'tether connector create'");
+  }
+  TETHER_ASSIGN_OR_RETURN(auto certs, store.list_certificates({renewal.tenant, renewal.connector}));
+  const store::CertificateRecord* previous = certificate_to_replace(certs);
+  std::string name = renewal.tenant + "/" + renewal.connector;
+  // The connector made its own key: a key made here would be one it never asked for, and
+  // would have to travel to it.
+  if (previous != nullptr && previous->csr_mode && !renewal.csr) {
+    return make_error(Errc::invalid_argument,
+                      "connector '" + name + "' makes its own key (its certificate " +
+                          previous->serial +
+                          " was issued from a CSR): renew it with --csr FILE holding a new "
+                          "request made on the connector");
+  }
+  LeafProfile profile;
+  if (previous != nullptr) {
+    TETHER_ASSIGN_OR_RETURN(profile.days, Days::of(lifetime_days(*previous)));
+    // A CSR-mode record names the CSR's key type, which may not be one we generate; only a
+    // generated key's type is carried over (a CSR brings its own key).
+    if (auto kept = x509::parse_key_type(previous->key_type); kept && !renewal.csr) {
+      profile.key_type = *kept;
+    }
+  }
+  if (renewal.key_type) profile.key_type = *renewal.key_type;
+  if (renewal.days) profile.days = *renewal.days;
+  return connector_plan(authority, renewal.tenant, renewal.connector, profile, renewal.csr.get(),
+                        Recording::added, "connector.renew");
+}
+
+Result<Plan> plan_issue_named(CertificateAuthority& ca, const Context& ctx,
+                              const NamedIssueRequest& request) {
+  TETHER_TRY(validate_named(request.kind, request.name));
+  TETHER_ASSIGN_OR_RETURN(const Authority* authority, ca.issuer_for(request.kind, ctx));
+  return Plan{authority,
+              LeafSubject{named_identity(request.kind, request.name), request.names},
+              request.profile,
+              request.csr.get(),
+              Recording::new_named,
+              std::string(profile_for(request.kind).name) + ".issue"};
+}
+
+Result<Plan> plan_renew_named(store::CertificateStore& store, CertificateAuthority& ca,
+                              const Context& ctx, const NamedIssueRequest& request) {
+  TETHER_TRY(validate_named(request.kind, request.name));
+  std::string kind(profile_for(request.kind).name);
+  verify::Identity identity = named_identity(request.kind, request.name);
+  store::CertificateFilter filter;
+  filter.kind = kind;
+  filter.name = request.name;
+  TETHER_ASSIGN_OR_RETURN(auto existing, store.list_certificates(filter));
+  if (existing.empty()) {
+    return make_error(Errc::not_found, identity.common_name() +
+                                           " has no certificate to renew: issue one with 'tether "
+                                           "cert issue --kind " +
+                                           kind + " --name " + request.name + "'");
+  }
+  ServerNames names = request.names;
+  if (profile_for(request.kind).server_names && names.empty()) {
+    TETHER_ASSIGN_OR_RETURN(names, current_server_names(existing));
+  }
+  TETHER_ASSIGN_OR_RETURN(const Authority* authority, ca.issuer_for(request.kind, ctx));
+  return Plan{authority,        LeafSubject{identity, std::move(names)},
+              request.profile,  request.csr.get(),
+              Recording::added, kind + ".renew"};
+}
+
 }  // namespace
 
 Status create_tenant(store::CertificateStore& store, const Context& ctx, const std::string& id,
@@ -167,30 +302,23 @@ Status create_tenant(store::CertificateStore& store, const Context& ctx, const s
   return store.create_tenant({id, display_name, ctx.now}, event);
 }
 
+Result<PreparedIssuance> prepare_create_connector(store::CertificateStore& store,
+                                                  const Authority& authority, const Context& ctx,
+                                                  const IssueRequest& request) {
+  TETHER_ASSIGN_OR_RETURN(Plan plan, plan_create_connector(store, authority, request));
+  return sign(plan, ctx);
+}
+
 Result<IssuedBundle> create_connector(store::CertificateStore& store, const Authority& authority,
                                       const Context& ctx, const IssueRequest& request) {
-  TETHER_TRY(validate_request(store, request));
-  TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(request.tenant, request.connector));
-  if (existing) {
-    return make_error(Errc::already_exists,
-                      "connector '" + request.connector + "' already exists in tenant '" +
-                          request.tenant + "': use 'tether connector renew' for a new certificate");
-  }
-  return issue_connector(authority, ctx, request,
-                         [&](const verify::Identity& identity, const IssuedCertificate& issued) {
-                           bool csr_mode = request.csr != nullptr;
-                           return store.create_connector(
-                               {request.tenant, request.connector, ctx.now},
-                               record_for(authority, identity, csr_mode, issued, ctx),
-                               audit(ctx, "connector.create", identity, issued.serial,
-                                     issue_detail(issued, csr_mode)));
-                         });
+  TETHER_ASSIGN_OR_RETURN(Plan plan, plan_create_connector(store, authority, request));
+  return sign_and_record(store, plan, ctx);
 }
 
 Result<std::vector<IssuedBundle>> create_connectors(store::CertificateStore& store,
                                                     const Authority& authority, const Context& ctx,
                                                     const std::vector<IssueRequest>& requests) {
-  std::vector<SubjectMaterial> materials;
+  std::vector<Plan> plans;
   std::set<std::pair<std::string, std::string>> seen;
   for (const auto& request : requests) {
     TETHER_TRY(validate_request(store, request));
@@ -198,35 +326,20 @@ Result<std::vector<IssuedBundle>> create_connectors(store::CertificateStore& sto
       return make_error(Errc::already_exists, "connector '" + request.connector + "' of tenant '" +
                                                   request.tenant + "' appears twice in the batch");
     }
-    LeafSubject subject{verify::Identity::connector(request.tenant, request.connector), {}};
-    TETHER_ASSIGN_OR_RETURN(auto material,
-                            prepare_key(authority, subject, request.profile, request.csr.get()));
-    materials.push_back(std::move(material));
+    plans.push_back(connector_plan(authority, request.tenant, request.connector, request.profile,
+                                   request.csr.get(), Recording::new_connector,
+                                   "connector.create"));
   }
   for (int attempt = 1;; ++attempt) {
     std::vector<IssuedBundle> bundles;
     std::vector<store::NewConnector> batch;
-    for (size_t i = 0; i < requests.size(); ++i) {
-      const IssueRequest& request = requests[i];
-      verify::Identity identity = verify::Identity::connector(request.tenant, request.connector);
-      IssuedBundle bundle;
-      TETHER_ASSIGN_OR_RETURN(bundle.certificate, authority.issue(identity, materials[i].subject(),
-                                                                  request.profile.days, ctx.now));
-      bool csr_mode = request.csr != nullptr;
-      batch.push_back({{request.tenant, request.connector, ctx.now},
-                       record_for(authority, identity, csr_mode, bundle.certificate, ctx),
-                       audit(ctx, "connector.create", identity, bundle.certificate.serial,
-                             issue_detail(bundle.certificate, csr_mode))});
-      bundles.push_back(std::move(bundle));
+    for (const Plan& plan : plans) {
+      TETHER_ASSIGN_OR_RETURN(PreparedIssuance prepared, sign(plan, ctx));
+      batch.push_back(std::get<store::NewConnector>(std::move(prepared.write)));
+      bundles.push_back(std::move(prepared.bundle));
     }
     Status recorded = store.create_connectors(batch);
-    if (recorded) {
-      for (size_t i = 0; i < bundles.size(); ++i) {
-        if (!materials[i].csr) bundles[i].private_key = std::move(materials[i].key);
-        bundles[i].issuing = authority.issuing();
-      }
-      return bundles;
-    }
+    if (recorded) return bundles;
     if (recorded.error().code != Errc::serial_collision || attempt == kSerialAttempts) {
       return std::move(recorded).error();
     }
@@ -264,57 +377,17 @@ std::vector<const store::CertificateRecord*> usable_certificates(
   return usable;
 }
 
+Result<PreparedIssuance> prepare_renew_connector(store::CertificateStore& store,
+                                                 const Authority& authority, const Context& ctx,
+                                                 const RenewRequest& request) {
+  TETHER_ASSIGN_OR_RETURN(Plan plan, plan_renew_connector(store, authority, request));
+  return sign(plan, ctx);
+}
+
 Result<IssuedBundle> renew_connector(store::CertificateStore& store, const Authority& authority,
-                                     const Context& ctx, RenewRequest renewal) {
-  TETHER_TRY(verify::validate_id(renewal.tenant, "tenant id"));
-  TETHER_TRY(verify::validate_id(renewal.connector, "connector id"));
-  TETHER_ASSIGN_OR_RETURN(bool tenant_known, store.tenant_exists(renewal.tenant));
-  if (!tenant_known) {
-    return make_error(Errc::not_found, "tenant '" + renewal.tenant +
-                                           "' does not exist: create it with 'tether tenant "
-                                           "create " +
-                                           renewal.tenant + "'");
-  }
-  TETHER_ASSIGN_OR_RETURN(auto existing, store.find_connector(renewal.tenant, renewal.connector));
-  if (!existing) {
-    return make_error(Errc::not_found, "connector '" + renewal.connector +
-                                           "' does not exist in tenant '" + renewal.tenant +
-                                           "': create it with 'tether connector create'");
-  }
-  TETHER_ASSIGN_OR_RETURN(auto certs, store.list_certificates({renewal.tenant, renewal.connector}));
-  const store::CertificateRecord* previous = certificate_to_replace(certs);
-  std::string name = renewal.tenant + "/" + renewal.connector;
-  // The connector made its own key: a key made here would be one it never asked for, and
-  // would have to travel to it.
-  if (previous != nullptr && previous->csr_mode && !renewal.csr) {
-    return make_error(Errc::invalid_argument,
-                      "connector '" + name + "' makes its own key (its certificate " +
-                          previous->serial +
-                          " was issued from a CSR): renew it with --csr FILE holding a new "
-                          "request made on the connector");
-  }
-  IssueRequest request;
-  request.tenant = renewal.tenant;
-  request.connector = renewal.connector;
-  request.csr = std::move(renewal.csr);
-  if (previous != nullptr) {
-    TETHER_ASSIGN_OR_RETURN(request.profile.days, Days::of(lifetime_days(*previous)));
-    // A CSR-mode record names the CSR's key type, which may not be one we generate; only a
-    // generated key's type is carried over (a CSR brings its own key).
-    if (auto kept = x509::parse_key_type(previous->key_type); kept && !request.csr) {
-      request.profile.key_type = *kept;
-    }
-  }
-  if (renewal.key_type) request.profile.key_type = *renewal.key_type;
-  if (renewal.days) request.profile.days = *renewal.days;
-  return issue_connector(
-      authority, ctx, request,
-      [&](const verify::Identity& identity, const IssuedCertificate& issued) {
-        bool csr_mode = request.csr != nullptr;
-        return store.add_certificate(
-            record_for(authority, identity, csr_mode, issued, ctx),
-            audit(ctx, "connector.renew", identity, issued.serial, issue_detail(issued, csr_mode)));
-      });
+                                     const Context& ctx, RenewRequest request) {
+  TETHER_ASSIGN_OR_RETURN(Plan plan, plan_renew_connector(store, authority, request));
+  return sign_and_record(store, plan, ctx);
 }
 
 Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store,
@@ -337,50 +410,29 @@ Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store
   return store.revoke(tenant, connector, serial, reason, ctx.now, event);
 }
 
+Result<PreparedIssuance> prepare_issue_named(CertificateAuthority& ca, const Context& ctx,
+                                             const NamedIssueRequest& request) {
+  TETHER_ASSIGN_OR_RETURN(Plan plan, plan_issue_named(ca, ctx, request));
+  return sign(plan, ctx);
+}
+
 Result<IssuedBundle> issue_named(store::CertificateStore& store, CertificateAuthority& ca,
                                  const Context& ctx, NamedIssueRequest request) {
-  TETHER_TRY(validate_named(request.kind, request.name));
-  TETHER_ASSIGN_OR_RETURN(const Authority* authority, ca.issuer_for(request.kind, ctx));
-  LeafSubject subject{named_identity(request.kind, request.name), request.names};
-  std::string action = std::string(profile_for(request.kind).name) + ".issue";
-  return issue_and_record(
-      *authority, ctx, subject, request.profile, request.csr.get(),
-      [&](const verify::Identity& identity, const IssuedCertificate& issued) {
-        bool csr_mode = request.csr != nullptr;
-        return store.create_named_certificate(
-            record_for(*authority, identity, csr_mode, issued, ctx),
-            audit(ctx, action, identity, issued.serial, issue_detail(issued, csr_mode)));
-      });
+  TETHER_ASSIGN_OR_RETURN(Plan plan, plan_issue_named(ca, ctx, request));
+  return sign_and_record(store, plan, ctx);
+}
+
+Result<PreparedIssuance> prepare_renew_named(store::CertificateStore& store,
+                                             CertificateAuthority& ca, const Context& ctx,
+                                             const NamedIssueRequest& request) {
+  TETHER_ASSIGN_OR_RETURN(Plan plan, plan_renew_named(store, ca, ctx, request));
+  return sign(plan, ctx);
 }
 
 Result<IssuedBundle> renew_named(store::CertificateStore& store, CertificateAuthority& ca,
                                  const Context& ctx, NamedIssueRequest request) {
-  TETHER_TRY(validate_named(request.kind, request.name));
-  std::string kind(profile_for(request.kind).name);
-  verify::Identity identity = named_identity(request.kind, request.name);
-  store::CertificateFilter filter;
-  filter.kind = kind;
-  filter.name = request.name;
-  TETHER_ASSIGN_OR_RETURN(auto existing, store.list_certificates(filter));
-  if (existing.empty()) {
-    return make_error(Errc::not_found, identity.common_name() +
-                                           " has no certificate to renew: issue one with 'tether "
-                                           "cert issue --kind " +
-                                           kind + " --name " + request.name + "'");
-  }
-  if (profile_for(request.kind).server_names && request.names.empty()) {
-    TETHER_ASSIGN_OR_RETURN(request.names, current_server_names(existing));
-  }
-  TETHER_ASSIGN_OR_RETURN(const Authority* authority, ca.issuer_for(request.kind, ctx));
-  LeafSubject subject{identity, request.names};
-  return issue_and_record(
-      *authority, ctx, subject, request.profile, request.csr.get(),
-      [&](const verify::Identity& id, const IssuedCertificate& issued) {
-        bool csr_mode = request.csr != nullptr;
-        return store.add_certificate(
-            record_for(*authority, id, csr_mode, issued, ctx),
-            audit(ctx, kind + ".renew", id, issued.serial, issue_detail(issued, csr_mode)));
-      });
+  TETHER_ASSIGN_OR_RETURN(Plan plan, plan_renew_named(store, ca, ctx, request));
+  return sign_and_record(store, plan, ctx);
 }
 
 Result<std::vector<std::string>> revoke_named(store::CertificateStore& store, const Context& ctx,

@@ -1,6 +1,12 @@
 // The certificate lifecycle: create, renew, revoke, CRL, for connectors (which belong to a
 // tenant) and for the named identities (gateway, service, admin). Each operation validates its
 // input first, then issues, then records certificate and audit event in one store transaction.
+//
+// Issuances come in two halves. prepare_* validates and signs, and records nothing: it returns
+// the bundle with the store write that records it, so a server can sign on many threads and
+// commit many writes at once (pki/issuance_queue.h). create_connector, renew_connector,
+// issue_named and renew_named are the same preparation followed by that write on its own (the
+// CLI's path).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +46,14 @@ struct IssuedBundle {
   X509* issuing = nullptr;    // the intermediate that signed it (borrowed from the CA)
 };
 
+// A signed certificate not yet recorded. Hand out `bundle` only once `write` is committed
+// (IssuanceQueue::submit, CertificateStore::commit_batch). When the write fails with
+// Errc::serial_collision (a fresh 127-bit serial was taken), prepare again: that signs anew.
+struct PreparedIssuance {
+  IssuedBundle bundle;
+  store::IssuanceWrite write;
+};
+
 Status create_tenant(store::CertificateStore& store, const Context& ctx, const std::string& id,
                      const std::string& name);
 
@@ -69,6 +83,17 @@ Result<std::vector<std::string>> revoke_connector(store::CertificateStore& store
                                                   const std::optional<std::string>& serial,
                                                   int reason);
 
+// The preparing halves of create_connector and renew_connector: every check those make before
+// signing (ids, the tenant, the connector's existence, the CSR, the renewal's mode), then the
+// signature. `store` is only read; the write checks again (the connector may have been made
+// meanwhile: Errc::already_exists). The request's CSR is borrowed, not taken.
+Result<PreparedIssuance> prepare_create_connector(store::CertificateStore& store,
+                                                  const Authority& authority, const Context& ctx,
+                                                  const IssueRequest& request);
+Result<PreparedIssuance> prepare_renew_connector(store::CertificateStore& store,
+                                                 const Authority& authority, const Context& ctx,
+                                                 const RenewRequest& request);
+
 // A gateway, service or admin certificate (`tether cert issue --kind`).
 struct NamedIssueRequest {
   verify::IdentityKind kind = verify::IdentityKind::service;
@@ -87,6 +112,14 @@ Result<IssuedBundle> issue_named(store::CertificateStore& store, CertificateAuth
 // of its newest certificate when the request names none.
 Result<IssuedBundle> renew_named(store::CertificateStore& store, CertificateAuthority& ca,
                                  const Context& ctx, NamedIssueRequest request);
+// The preparing halves of issue_named and renew_named. `ca` makes the Server CA on first use
+// (CertificateAuthority::issuer), which is not safe on several threads at once: a server asks
+// for its issuers once before it serves.
+Result<PreparedIssuance> prepare_issue_named(CertificateAuthority& ca, const Context& ctx,
+                                             const NamedIssueRequest& request);
+Result<PreparedIssuance> prepare_renew_named(store::CertificateStore& store,
+                                             CertificateAuthority& ca, const Context& ctx,
+                                             const NamedIssueRequest& request);
 Result<std::vector<std::string>> revoke_named(store::CertificateStore& store, const Context& ctx,
                                               verify::IdentityKind kind, const std::string& name,
                                               const std::optional<std::string>& serial, int reason);

@@ -7,6 +7,8 @@
 
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "common/error.h"
@@ -74,6 +76,33 @@ class CertificateStore {
   // Takes the next CRL number (1, 2, ...: never reused) and the revoked certificates in one
   // transaction.
   virtual Result<CrlSnapshot> next_crl(const AuditEvent& event) = 0;
+
+  // Records many issuances in one transaction: one commit, so one fsync, for all of them (the
+  // issuance queue of `tether server`, pki/issuance_queue.h). Each write is recorded as
+  // create_connector, create_named_certificate or add_certificate would record it, in a
+  // savepoint of its own: one that fails (Errc::already_exists, not_found, serial_collision) is
+  // rolled back alone and the others commit. Returns one Status per write, in order. An error
+  // instead (the transaction could not begin or commit, Errc::store_busy or store_error) means
+  // no write of the batch may be taken as recorded.
+  virtual Result<std::vector<Status>> commit_batch(const std::vector<IssuanceWrite>& writes) = 0;
 };
+
+// Records one issuance's write through the method for its kind: create_connector,
+// create_named_certificate or add_certificate.
+inline Status record_issuance(CertificateStore& store, const IssuanceWrite& write) {
+  return std::visit(
+      [&](const auto& w) -> Status {
+        using W = std::decay_t<decltype(w)>;
+        if constexpr (std::is_same_v<W, NewConnector>) {
+          return store.create_connector(w.connector, w.certificate, w.event);
+        } else if constexpr (std::is_same_v<W, NewNamedCertificate>) {
+          return store.create_named_certificate(w.certificate, w.event);
+        } else {
+          static_assert(std::is_same_v<W, AddedCertificate>);
+          return store.add_certificate(w.certificate, w.event);
+        }
+      },
+      write);
+}
 
 }  // namespace tether::store

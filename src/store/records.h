@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace tether::store {
@@ -94,5 +95,26 @@ struct HandshakeCount {
   std::string reason;   // the HandshakeReason token ("ok", "unknown_issuer", "revoked", ...)
   int64_t count = 0;
 };
+
+// A certificate for an identity that has one already (a renewal, of a connector or of a named
+// identity), with its audit event.
+struct AddedCertificate {
+  CertificateRecord certificate;
+  AuditEvent event;
+};
+
+// The first certificate of a gateway, service or admin identity, with its audit event.
+struct NewNamedCertificate {
+  CertificateRecord certificate;
+  AuditEvent event;
+};
+
+// One issuance's write: what CertificateStore::commit_batch records, many in one transaction.
+using IssuanceWrite = std::variant<NewConnector, NewNamedCertificate, AddedCertificate>;
+
+// The certificate an issuance's write records.
+inline const CertificateRecord& certificate_of(const IssuanceWrite& write) {
+  return std::visit([](const auto& w) -> const CertificateRecord& { return w.certificate; }, write);
+}
 
 }  // namespace tether::store

@@ -156,6 +156,9 @@ Result<std::vector<Row>> read_rows(sqlite3* db, Stmt& stmt, std::string_view wha
 
 template <class F>
 Status SqliteStore::in_transaction(F&& body) {
+  // A write inside an issuance batch: the batch began the transaction and will commit it, and
+  // rolls back to the write's savepoint if the write fails (sqlite_batch.cc).
+  if (in_batch_) return body();
   // IMMEDIATE takes the write lock up front, so two processes never both read then both try
   // to upgrade (which SQLite can only resolve by failing one of them with SQLITE_BUSY).
   TETHER_TRY(exec(db_, "BEGIN IMMEDIATE", "cannot begin transaction"));

@@ -119,6 +119,16 @@ class SqliteStore final : public Store {
   std::string path_;
   std::unique_ptr<StatementCache> statements_;
   std::shared_ptr<InProcessListeners> listeners_;
+
+  // Issuance batches (sqlite_batch.cc).
+ public:
+  Result<std::vector<Status>> commit_batch(const std::vector<IssuanceWrite>& writes) override;
+
+ private:
+  // True while commit_batch holds the transaction: a write made inside it (create_connector,
+  // add_certificate, ...) runs in the batch's transaction and savepoint, not a transaction of
+  // its own (in_transaction).
+  bool in_batch_ = false;
 };
 
 }  // namespace tether::store

@@ -283,6 +283,106 @@ TEST_F(LifecycleTest, BatchNamingAConnectorTwiceIsRefused) {
   EXPECT_TRUE(store_->list_certificates({})->empty());
 }
 
+// The preparing halves: what they check is what the whole operations check, and they sign
+// without recording.
+
+TEST_F(LifecycleTest, PrepareSignsButRecordsNothingUntilItsWriteCommits) {
+  IssueRequest r = request("prep-1");
+  r.csr = csr_for("connector/acme/prep-1");
+  auto prepared = prepare_create_connector(*store_, *authority_, ctx_, r);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().message;
+  EXPECT_EQ(prepared->bundle.private_key, nullptr) << "CSR mode keeps no private key";
+  EXPECT_EQ(prepared->bundle.issuing, authority_->issuing());
+  const std::string& serial = prepared->bundle.certificate.serial;
+  EXPECT_FALSE(store_->find_certificate_by_serial(serial)->has_value());
+  EXPECT_FALSE(store_->find_connector("acme", "prep-1")->has_value());
+
+  const auto* write = std::get_if<store::NewConnector>(&prepared->write);
+  ASSERT_NE(write, nullptr);
+  EXPECT_EQ(write->connector.tenant_id, "acme");
+  EXPECT_EQ(write->connector.id, "prep-1");
+  EXPECT_EQ(write->certificate.serial, serial);
+  EXPECT_EQ(write->certificate.pem, prepared->bundle.certificate.pem);
+  EXPECT_TRUE(write->certificate.csr_mode);
+  EXPECT_EQ(write->event.action, "connector.create");
+  EXPECT_EQ(write->event.serial, serial);
+
+  auto results = store_->commit_batch({prepared->write});
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  ASSERT_TRUE(results->front().ok()) << results->front().error().message;
+  auto found = store_->find_certificate_by_serial(serial);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->identity, "connector/acme/prep-1");
+}
+
+TEST_F(LifecycleTest, PrepareRefusesWhatTheWholeOperationRefuses) {
+  ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, request("taken")).ok());
+  auto again = prepare_create_connector(*store_, *authority_, ctx_, request("taken"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, Errc::already_exists);
+
+  IssueRequest elsewhere = request("c");
+  elsewhere.tenant = "nobody";
+  auto no_tenant = prepare_create_connector(*store_, *authority_, ctx_, elsewhere);
+  ASSERT_FALSE(no_tenant.ok());
+  EXPECT_EQ(no_tenant.error().code, Errc::not_found);
+
+  IssueRequest wrong = request("mine");
+  wrong.csr = csr_for("connector/acme/someone-else");
+  auto mismatch = prepare_create_connector(*store_, *authority_, ctx_, wrong);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.error().code, Errc::csr_identity_mismatch);
+
+  auto unknown = prepare_renew_connector(*store_, *authority_, ctx_, renewal("ghost"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Errc::not_found);
+  EXPECT_EQ(store_->list_certificates({})->size(), 1u);
+}
+
+TEST_F(LifecycleTest, PreparedRenewalAddsACertificateKeepingTheReplacedSettings) {
+  IssueRequest r = request("edge-1");
+  r.profile.days = Days::of(30).value();
+  ASSERT_TRUE(create_connector(*store_, *authority_, ctx_, r).ok());
+  auto prepared = prepare_renew_connector(*store_, *authority_, ctx_, renewal("edge-1"));
+  ASSERT_TRUE(prepared.ok()) << prepared.error().message;
+  const auto* write = std::get_if<store::AddedCertificate>(&prepared->write);
+  ASSERT_NE(write, nullptr);
+  EXPECT_EQ(write->event.action, "connector.renew");
+  EXPECT_EQ(lifetime_days(write->certificate), 30);
+  EXPECT_EQ(write->certificate.key_type, "ecdsa-p256");
+  EXPECT_NE(prepared->bundle.private_key, nullptr) << "a generated key goes into the bundle";
+  EXPECT_EQ(store_->list_certificates({std::string("acme"), std::string("edge-1")})->size(), 1u)
+      << "nothing recorded by prepare";
+}
+
+TEST_F(LifecycleTest, PreparedNamedIssuanceIsANewNamedCertificate) {
+  NamedIssueRequest r;
+  r.kind = verify::IdentityKind::service;
+  r.name = "billing";
+  r.profile.key_type = x509::KeyType::ecdsa_p256;
+  auto prepared = prepare_issue_named(*ca_, ctx_, r);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().message;
+  const auto* write = std::get_if<store::NewNamedCertificate>(&prepared->write);
+  ASSERT_NE(write, nullptr);
+  EXPECT_EQ(write->certificate.kind, "service");
+  EXPECT_EQ(write->certificate.name, "billing");
+  EXPECT_EQ(write->event.action, "service.issue");
+  auto results = store_->commit_batch({prepared->write});
+  ASSERT_TRUE(results.ok() && results->front().ok());
+
+  auto renewal_prepared = prepare_renew_named(*store_, *ca_, ctx_, r);
+  ASSERT_TRUE(renewal_prepared.ok()) << renewal_prepared.error().message;
+  const auto* renewal_write = std::get_if<store::AddedCertificate>(&renewal_prepared->write);
+  ASSERT_NE(renewal_write, nullptr);
+  EXPECT_EQ(renewal_write->event.action, "service.renew");
+
+  auto twice = prepare_issue_named(*ca_, ctx_, r);
+  ASSERT_TRUE(twice.ok()) << "the existing identity is found at the commit";
+  auto refused = store_->commit_batch({twice->write});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->front().error().code, Errc::already_exists);
+}
+
 TEST(CertificateStatus, ThresholdsFollowThe30DayWarning) {
   store::CertificateRecord c;
   c.not_after = kNow + 31 * kSecondsPerDay;
