@@ -70,6 +70,7 @@ std::string show_fingerprint(const GlobalOptions& options, const std::string& fi
 // Each registers its subcommands on the app.
 void add_ca_commands(CLI::App& app, GlobalOptions& options);
 void add_gateway_command(CLI::App& app);
+void add_server_command(CLI::App& app, GlobalOptions& options);
 void add_tenant_commands(CLI::App& app, GlobalOptions& options);
 void add_connector_commands(CLI::App& app, GlobalOptions& options);
 void add_crl_command(CLI::App& app, GlobalOptions& options);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add_cert_commands(app, options);
   add_audit_commands(app, options);
   add_gateway_command(app);
+  add_server_command(app, options);
   std::span<char*> args(argv, static_cast<size_t>(argc));
   try {
     app.parse(argc, argv);

@@ -98,6 +98,7 @@ Status Gateway::open_listeners(const Config& config) {
     TETHER_ASSIGN_OR_RETURN(
         port, net::listen_on(*listening, config.listener.address, port,
                              {.setting = "listener.address", .port_setting = port_setting}));
+    if (i == 0) listener_port_ = port;
     for (auto& worker : workers_) TETHER_TRY(worker->adopt_listener(*listening, port));
     const Route* tcp_route = match_tcp_route(current_->routes, port);
     obs::log_event("listening", {{"listener", tcp_route ? "tcp" : "tls"},

@@ -69,6 +69,8 @@ class Gateway {
 
   const Config& running_config() const { return running_config_; }
   bool ready() const { return ready_.load(std::memory_order_relaxed); }
+  // The port the mTLS listener got (listener.port, or the kernel's pick for 0); 0 before start().
+  uint16_t listener_port() const { return listener_port_; }
   std::string render_metrics() const;
 
   // Who is connected now, per identity: asks every worker for its live connections
@@ -110,6 +112,7 @@ class Gateway {
   asio::steady_timer housekeeping_timer_{control_};
   bool feed_down_ = false;
   uint64_t generation_ = 1;
+  uint16_t listener_port_ = 0;
   std::string store_trust_domain_;  // the CA's, from the store ("" for a store without one)
 };
 

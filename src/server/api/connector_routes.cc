@@ -42,7 +42,7 @@ Status valid_id(const std::string& value, std::string_view what, std::string fie
 }
 
 // `current_not_after`, when given, gets the expiry of the certificate the status is about.
-Result<json::object> connector_document(Services& s, store::Store& store,
+Result<json::object> connector_document(const LiveConnections& live, store::Store& store,
                                         const store::ConnectorRecord& connector, int64_t now,
                                         int64_t* current_not_after = nullptr) {
   store::CertificateFilter filter;
@@ -51,12 +51,17 @@ Result<json::object> connector_document(Services& s, store::Store& store,
   filter.kind = "connector";
   TETHER_ASSIGN_OR_RETURN(auto certs, store.list_certificates(filter));
   std::string identity = "connector/" + connector.tenant_id + "/" + connector.id;
-  int live = s.connections_of ? s.connections_of(identity) : 0;
+  auto found = live.find(identity);
+  int connections = found == live.end() ? 0 : static_cast<int>(found->second);
   if (current_not_after != nullptr) {
     const store::CertificateRecord* current = pki::certificate_to_replace(certs);
     *current_not_after = current ? current->not_after : 0;
   }
-  return connector_view(connector, certs, now, live);
+  return connector_view(connector, certs, now, connections);
+}
+
+LiveConnections live_now(Services& s) {
+  return s.connected_now ? s.connected_now() : LiveConnections{};
 }
 
 Result<store::ConnectorRecord> find_connector(ApiContext& ctx) {
@@ -96,7 +101,7 @@ Result<Response> create(Services& s, ApiContext& ctx) {
   auto issued = pki::create_connector(ctx.store, s.connector_issuer, actor_context(ctx), request);
   if (!issued) return with_field(std::move(issued).error(), csr_mode);
   store::ConnectorRecord made{tenant, id, ctx.now};
-  TETHER_ASSIGN_OR_RETURN(auto document, connector_document(s, ctx.store, made, ctx.now));
+  TETHER_ASSIGN_OR_RETURN(auto document, connector_document(live_now(s), ctx.store, made, ctx.now));
   json::object answer{{"connector", std::move(document)}};
   return issued_response(*issued, s.ca.root(), options, tenant + "-" + id, std::move(answer));
 }
@@ -116,7 +121,8 @@ Result<Response> renew(Services& s, ApiContext& ctx) {
   auto issued =
       pki::renew_connector(ctx.store, s.connector_issuer, actor_context(ctx), std::move(request));
   if (!issued) return with_field(std::move(issued).error(), csr_mode);
-  TETHER_ASSIGN_OR_RETURN(auto document, connector_document(s, ctx.store, connector, ctx.now));
+  TETHER_ASSIGN_OR_RETURN(auto document,
+                          connector_document(live_now(s), ctx.store, connector, ctx.now));
   json::object answer{{"connector", std::move(document)}};
   return issued_response(*issued, s.ca.root(), options, connector.tenant_id + "-" + connector.id,
                          std::move(answer));
@@ -155,7 +161,8 @@ Result<Response> revoke(Services& s, ApiContext& ctx) {
   TETHER_TRY(s.crl.refresh(ctx.now, actor_context(ctx).actor));
   json::array serials;
   for (const auto& r : revoked) serials.push_back(json::value(r));
-  TETHER_ASSIGN_OR_RETURN(auto document, connector_document(s, ctx.store, connector, ctx.now));
+  TETHER_ASSIGN_OR_RETURN(auto document,
+                          connector_document(live_now(s), ctx.store, connector, ctx.now));
   return json_response(http::status::ok,
                        json::object{{"revoked", serials}, {"connector", std::move(document)}});
 }
@@ -205,6 +212,7 @@ Result<Response> list(Services& s, ApiContext& ctx, std::optional<std::string> t
   std::sort(connectors.begin(), connectors.end(), [](const auto& a, const auto& b) {
     return std::tie(a.tenant_id, a.id) < std::tie(b.tenant_id, b.id);
   });
+  LiveConnections live = live_now(s);
   json::array items;
   std::string next;
   for (const auto& c : connectors) {
@@ -213,7 +221,7 @@ Result<Response> list(Services& s, ApiContext& ctx, std::optional<std::string> t
     if (!q.empty() && c.id.find(q) == std::string::npos) continue;
     int64_t current_not_after = 0;
     TETHER_ASSIGN_OR_RETURN(auto document,
-                            connector_document(s, ctx.store, c, ctx.now, &current_not_after));
+                            connector_document(live, ctx.store, c, ctx.now, &current_not_after));
     if (status && document["status"].as_string() != *status) continue;
     if (within) {
       // The current certificate decides, as it does for the status: one that is revoked or
@@ -246,8 +254,9 @@ std::vector<RouteSpec> connector_routes(Services& s) {
   routes.push_back({http::verb::get, "/v1/tenants/{tenant}/connectors/{id}", Access::authenticated,
                     [&s](ApiContext& ctx) -> Result<Response> {
                       TETHER_ASSIGN_OR_RETURN(auto connector, find_connector(ctx));
-                      TETHER_ASSIGN_OR_RETURN(auto document,
-                                              connector_document(s, ctx.store, connector, ctx.now));
+                      TETHER_ASSIGN_OR_RETURN(
+                          auto document,
+                          connector_document(live_now(s), ctx.store, connector, ctx.now));
                       return json_response(http::status::ok, document);
                     }});
   routes.push_back({http::verb::post, "/v1/tenants/{tenant}/connectors/{id}/renew",

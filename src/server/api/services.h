@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pki/authority.h"
@@ -14,13 +15,16 @@
 
 namespace tether::server::api {
 
+using LiveConnections = std::unordered_map<std::string, uint64_t>;
+
 struct Services {
   // Its issuers are loaded before the API starts, so handlers on any thread only read them.
   pki::CertificateAuthority& ca;
   const pki::Authority& connector_issuer;
   CrlService& crl;
-  // Live connections of an identity ("connector/acme/edge-1") at the embedded gateway now.
-  std::function<int(const std::string& identity)> connections_of;
+  // Live connections per identity ("connector/acme/edge-1") at the embedded gateway now. Asks
+  // every gateway worker, so a handler calls it once per request, not once per connector.
+  std::function<LiveConnections()> connected_now;
   // The OpenAPI document, served at /v1/openapi.json.
   std::string openapi_json;
 };
