@@ -142,3 +142,26 @@ def test_wrong_password_ten_times_locks_out_with_429(server):
     assert status == 429
     assert json.loads(body)["reason"] == "too_many_attempts"
     assert "retry-after" in head.lower()
+
+
+def test_csr_claiming_another_identity_is_400_naming_the_csr(server):
+    server.curl("POST", "/v1/tenants", {"id": "acme"})
+    key = server.dir / "k.pem"
+    csr = server.dir / "r.pem"
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", str(key), "-out", str(csr),
+                    "-subj", "/CN=connector\\/globex\\/edge-1"], check=True, capture_output=True,
+                   timeout=30)
+    status, _, body = server.curl("POST", "/v1/tenants/acme/connectors",
+                                  {"id": "edge-1", "csr": csr.read_text()})
+    assert status == 400, body
+    problem = json.loads(body)
+    assert problem["reason"] == "csr_identity_mismatch" and problem["field"] == "body.csr"
+
+
+def test_malformed_pem_is_400_naming_the_csr(server):
+    server.curl("POST", "/v1/tenants", {"id": "acme"})
+    status, _, body = server.curl("POST", "/v1/tenants/acme/connectors",
+                                  {"id": "edge-1", "csr": "-----BEGIN CERTIFICATE REQUEST-----\nnope"})
+    assert status == 400, body
+    assert json.loads(body)["field"] == "body.csr"

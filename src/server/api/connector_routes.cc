@@ -16,19 +16,13 @@ namespace {
 // Names the input a lifecycle error is about, where the lifecycle could not know the field.
 Error with_field(Error e, bool csr_mode) {
   if (!e.field.empty()) return e;
-  switch (e.code) {
-    case Errc::bad_csr_signature:
-    case Errc::csr_identity_mismatch:
-      e.field = "body.csr";
-      break;
-    case Errc::unsupported_key:
-      e.field = csr_mode ? "body.csr" : "body.key_type";
-      break;
-    case Errc::already_exists:
-      e.field = "body.id";
-      break;
-    default:
-      break;
+  // Only these codes are about one input; every other error names no field.
+  if (e.code == Errc::bad_csr_signature || e.code == Errc::csr_identity_mismatch) {
+    e.field = "body.csr";
+  } else if (e.code == Errc::unsupported_key) {
+    e.field = csr_mode ? "body.csr" : "body.key_type";
+  } else if (e.code == Errc::already_exists) {
+    e.field = "body.id";
   }
   return e;
 }
