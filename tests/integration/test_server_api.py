@@ -165,3 +165,14 @@ def test_malformed_pem_is_400_naming_the_csr(server):
                                   {"id": "edge-1", "csr": "-----BEGIN CERTIFICATE REQUEST-----\nnope"})
     assert status == 400, body
     assert json.loads(body)["field"] == "body.csr"
+
+
+def test_shipped_example_config_starts_the_server(tmp_path):
+    import pathlib
+    example = (pathlib.Path(__file__).resolve().parents[2] / "deploy/server.example.toml").read_text()
+    example = example.replace("port = 8444", "port = 0").replace("port = 8443", "port = 0")
+    s = Server(tmp_path, example)
+    try:
+        assert s.api_port and s.gateway_port
+    finally:
+        s.stop()
