@@ -165,6 +165,7 @@ Result<ServerReady> Server::start() {
   router.add(api::connector_routes(*services_));
   router.add(api::certificate_routes(*services_));
   router.add(api::audit_routes(*services_));
+  router.add(api::renew_routes(*services_));
   api_ = std::make_unique<ApiServer>(api_io_, std::move(router), *auth_, *stores_);
   tls::ServerConfig tls;
   tls.cert_chain_path = paths_.server_chain;

@@ -176,3 +176,77 @@ def test_shipped_example_config_starts_the_server(tmp_path):
         assert s.api_port and s.gateway_port
     finally:
         s.stop()
+
+
+def unpack(server, archive):
+    with tarfile.open(archive) as tar:
+        tar.extractall(server.dir)
+    return server.dir / archive.name.replace(".tar.gz", "") / "certs"
+
+
+def renew_self(server, certs, cn="connector\\/acme\\/edge-3"):
+    key = server.dir / "new-key.pem"
+    csr = server.dir / "new.csr"
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(csr),
+                    "-subj", f"/CN={cn}"], check=True, capture_output=True, timeout=30)
+    out = server.dir / "renewed.pem"
+    done = subprocess.run(["curl", "-sS", "--max-time", "30", "--cacert", str(server.ca),
+                           "--cert", str(certs / "connector.pem"), "--key",
+                           str(certs / "connector-key.pem"), "-H",
+                           "Content-Type: application/pkcs10", "--data-binary", f"@{csr}",
+                           "-o", str(out), "-w", "%{http_code}", server.api + "/v1/renew"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout), out
+
+
+def test_connector_renews_itself_over_mtls_and_openssl_verifies_the_chain(server):
+    certs = unpack(server, create_connector(server, "acme", "edge-3")[0])
+    status, out = renew_self(server, certs)
+    assert status == 200, out.read_text()
+    verify = subprocess.run(["openssl", "verify", "-CAfile", str(server.ca), "-untrusted",
+                             str(out), "-purpose", "sslclient", str(out)],
+                            capture_output=True, text=True, timeout=30)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    subject = subprocess.run(["openssl", "x509", "-in", str(out), "-noout", "-subject"],
+                             capture_output=True, text=True, timeout=30).stdout
+    assert "connector/acme/edge-3" in subject
+    status, _, body = server.curl("GET", "/v1/audit?action=connector.renew")
+    assert status == 200
+    assert any(e["actor"] == "connector:acme/edge-3" for e in json.loads(body)["items"]), body
+
+
+def test_revoked_connector_cannot_renew_itself(server):
+    certs = unpack(server, create_connector(server, "acme", "edge-4")[0])
+    status, _, _ = server.curl("POST", "/v1/tenants/acme/connectors/edge-4/revoke", {})
+    assert status == 200
+    status, out = renew_self(server, certs, cn="connector\\/acme\\/edge-4")
+    assert status == 403
+    problem = json.loads(out.read_text())
+    assert problem["reason"] == "forbidden" and "revoked" in problem["detail"]
+
+
+def test_tenant_admin_token_sees_nothing_of_another_tenant(server):
+    create_connector(server, "acme", "edge-1")
+    create_connector(server, "globex", "secret-box")
+    status, _, body = server.curl("POST", "/v1/tokens",
+                                  {"name": "acme-ci", "role": "tenant-admin", "tenant": "acme"})
+    assert status == 201, body
+    token = json.loads(body)["token"]
+    bearer = ["-H", f"Authorization: Bearer {token}"]
+    status, _, body = server.curl("GET", "/v1/tenants/globex/connectors", admin=False, extra=bearer)
+    assert status == 403
+    assert json.loads(body)["reason"] == "forbidden"
+    status, _, body = server.curl("GET", "/v1/tenants/globex/connectors/secret-box", admin=False,
+                                  extra=bearer)
+    assert status == 403
+    seen = []
+    for path in ("/v1/tenants", "/v1/connectors", "/v1/audit?limit=1000",
+                 "/v1/tenants/acme/connectors"):
+        status, _, body = server.curl("GET", path, admin=False, extra=bearer)
+        assert status == 200, (path, body)
+        seen.append(body)
+    for body in seen:
+        assert b"globex" not in body and b"secret-box" not in body, body
+    assert b"edge-1" in seen[1]

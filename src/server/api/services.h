@@ -34,6 +34,7 @@ std::vector<RouteSpec> tenant_routes(Services& services);
 std::vector<RouteSpec> connector_routes(Services& services);
 std::vector<RouteSpec> certificate_routes(Services& services);
 std::vector<RouteSpec> audit_routes(Services& services);
+std::vector<RouteSpec> renew_routes(Services& services);
 
 // Errc::forbidden unless the principal may act on `tenant`. The message names only the
 // principal's own tenant: a tenant-admin learns nothing of another tenant, not even whether
