@@ -149,6 +149,8 @@ Result<ServerReady> Server::start() {
   ready.gateway_port = gateway_->listener_port();
 
   // The API.
+  TETHER_ASSIGN_OR_RETURN(auto queue_store, store::open(paths_.store));
+  TETHER_ASSIGN_OR_RETURN(issuance_, pki::IssuanceQueue::start(std::move(queue_store)));
   services_.reset(new api::Services{*ca_, *connector_issuer_, *crl_,
                                     [this] {
                                       api::LiveConnections live;
@@ -157,7 +159,7 @@ Result<ServerReady> Server::start() {
                                       }
                                       return live;
                                     },
-                                    std::string(kOpenApiDocument)});
+                                    *issuance_, std::string(kOpenApiDocument)});
   Router router;
   router.add(api::public_routes(*services_));
   router.add(auth_->routes());
@@ -235,6 +237,8 @@ void Server::stop() {
   api_io_.stop();
   for (auto& t : api_threads_) t.join();
   api_threads_.clear();
+  // After the API's threads: every issuance they submitted is committed and answered.
+  if (issuance_) issuance_->stop();
   if (gateway_) gateway_->stop();
   if (whoami_) whoami_->close();
   control_.stop();

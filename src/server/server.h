@@ -66,6 +66,7 @@ class Server {
   const pki::Authority* connector_issuer_ = nullptr;
   std::unique_ptr<StorePool> stores_;
   std::unique_ptr<CrlService> crl_;
+  std::unique_ptr<pki::IssuanceQueue> issuance_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<api::Services> services_;
   boost::asio::io_context control_{1};

@@ -92,7 +92,10 @@ Result<Response> create(Services& s, ApiContext& ctx) {
   if (options.days) request.profile.days = *options.days;
   bool csr_mode = options.csr != nullptr;
   request.csr = std::move(options.csr);
-  auto issued = pki::create_connector(ctx.store, s.connector_issuer, actor_context(ctx), request);
+  auto issued = issue_through_queue(s, [&] {
+    return pki::prepare_create_connector(ctx.store, s.connector_issuer, actor_context(ctx),
+                                         request);
+  });
   if (!issued) return with_field(std::move(issued).error(), csr_mode);
   store::ConnectorRecord made{tenant, id, ctx.now};
   TETHER_ASSIGN_OR_RETURN(auto document, connector_document(live_now(s), ctx.store, made, ctx.now));
@@ -112,8 +115,9 @@ Result<Response> renew(Services& s, ApiContext& ctx) {
   request.days = options.days;
   bool csr_mode = options.csr != nullptr;
   request.csr = std::move(options.csr);
-  auto issued =
-      pki::renew_connector(ctx.store, s.connector_issuer, actor_context(ctx), std::move(request));
+  auto issued = issue_through_queue(s, [&] {
+    return pki::prepare_renew_connector(ctx.store, s.connector_issuer, actor_context(ctx), request);
+  });
   if (!issued) return with_field(std::move(issued).error(), csr_mode);
   TETHER_ASSIGN_OR_RETURN(auto document,
                           connector_document(live_now(s), ctx.store, connector, ctx.now));

@@ -58,7 +58,9 @@ Result<Response> renew_self(Services& s, ApiContext& ctx) {
   request.connector = who.name;
   request.csr = std::move(csr).value();
   pki::Context actor{"connector:" + who.tenant + "/" + who.name, ctx.now};
-  auto issued = pki::renew_connector(ctx.store, s.connector_issuer, actor, std::move(request));
+  auto issued = issue_through_queue(s, [&] {
+    return pki::prepare_renew_connector(ctx.store, s.connector_issuer, actor, request);
+  });
   if (!issued) {
     Error e = std::move(issued).error();
     if (e.code == Errc::bad_csr_signature || e.code == Errc::csr_identity_mismatch ||

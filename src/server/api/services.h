@@ -10,6 +10,8 @@
 
 #include "pki/authority.h"
 #include "pki/certificate_authority.h"
+#include "pki/issuance_queue.h"
+#include "pki/lifecycle.h"
 #include "server/crl_service.h"
 #include "server/router.h"
 
@@ -25,6 +27,8 @@ struct Services {
   // Live connections per identity ("connector/acme/edge-1") at the embedded gateway now. Asks
   // every gateway worker, so a handler calls it once per request, not once per connector.
   std::function<LiveConnections()> connected_now;
+  // Commits the API's issuances in batches; a handler's 201 comes after its batch's commit.
+  pki::IssuanceQueue& issuance;
   // The OpenAPI document, served at /v1/openapi.json.
   std::string openapi_json;
 };
@@ -41,6 +45,11 @@ std::vector<RouteSpec> renew_routes(Services& services);
 // it exists.
 Status require_tenant(const ApiContext& ctx, const std::string& tenant);
 Status require_operator(const ApiContext& ctx);
+// Prepares (checks and signs, on this thread) and records through the issuance queue, waiting
+// for the batch's commit: the certificate is on disk when this returns. A serial collision
+// found at commit (another issuance took the random serial first) is prepared again.
+Result<pki::IssuedBundle> issue_through_queue(
+    Services& services, const std::function<Result<pki::PreparedIssuance>()>& prepare);
 // The audit actor and time of this request.
 pki::Context actor_context(const ApiContext& ctx);
 
