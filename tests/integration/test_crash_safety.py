@@ -15,19 +15,17 @@ number, then check the store with Python's sqlite3 and with tether itself:
 """
 import hashlib
 import json
-import os
 import pathlib
-import select
 import signal
 import sqlite3
-import subprocess
-import time
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
+import issuelib
+from issuelib import loops  # noqa: F401 (a fixture)
 from tetherlib import TOOLS_DIR, Tether
 
 ISSUE_LOOP = pathlib.Path(TOOLS_DIR) / "issue_loop"
@@ -35,96 +33,13 @@ TOTAL = 1000
 TENANT = "acme"
 # Generous: on a loaded 2-core machine with sanitizers an issuance takes ~10-30 ms.
 REPORT_DEADLINE_SECONDS = 60
-EXIT_DEADLINE_SECONDS = 30
 
 
-class IssueLoop:
-    """A running issue_loop whose stdout we read line by line with a deadline."""
-
-    def __init__(self, t: Tether, count, prefix):
-        assert ISSUE_LOOP.exists(), f"{ISSUE_LOOP} was not built (tests/tools/issue_loop.cc)"
-        self.stderr_path = t.root / f"issue_loop-{prefix}.stderr"
-        self._stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(
-            [str(ISSUE_LOOP), "--data", str(t.data), "--tenant", TENANT, "--count", str(count),
-             "--passphrase-file", str(t.passfile), "--prefix", prefix],
-            stdout=subprocess.PIPE, stderr=self._stderr)
-        self._buf = b""
-        self.serials = []
-
-    def stderr(self):
-        self._stderr.flush()
-        return self.stderr_path.read_text(errors="replace")
-
-    def _read_some(self, timeout):
-        """Reads what is available within timeout; returns False at end of stream."""
-        ready, _, _ = select.select([self.proc.stdout], [], [], max(timeout, 0))
-        if not ready:
-            return True
-        chunk = os.read(self.proc.stdout.fileno(), 65536)
-        if not chunk:
-            return False
-        self._buf += chunk
-        *lines, self._buf = self._buf.split(b"\n")
-        for line in lines:
-            word, _, serial = line.decode().partition(" ")
-            assert word == "issued" and serial, f"unexpected issue_loop output {line!r}"
-            self.serials.append(serial)
-        return True
-
-    def wait_for_reports(self, n):
-        deadline = time.monotonic() + REPORT_DEADLINE_SECONDS
-        while len(self.serials) < n:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.terminate()
-                pytest.fail(f"issue_loop reported {len(self.serials)} of {n} issuances within "
-                            f"{REPORT_DEADLINE_SECONDS}s\nstderr: {self.stderr()}")
-            if not self._read_some(min(left, 1.0)):
-                self.proc.wait(timeout=EXIT_DEADLINE_SECONDS)
-                pytest.fail(f"issue_loop ended (exit {self.proc.returncode}) after reporting "
-                            f"{len(self.serials)} of {n} issuances\nstderr: {self.stderr()}")
-
-    def terminate(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=EXIT_DEADLINE_SECONDS)
-
-    def kill(self):
-        """SIGKILL, then collect every line it had already written (those are committed)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=EXIT_DEADLINE_SECONDS)
-        deadline = time.monotonic() + EXIT_DEADLINE_SECONDS
-        while self._read_some(deadline - time.monotonic()):
-            assert time.monotonic() < deadline, "issue_loop's stdout did not close after it died"
-        assert self._buf == b"", f"partial line {self._buf!r}: lines are written whole"
-        self.close()
-
-    def run_to_end(self):
-        deadline = time.monotonic() + REPORT_DEADLINE_SECONDS
-        while self._read_some(deadline - time.monotonic()):
-            if time.monotonic() >= deadline:
-                self.terminate()
-                pytest.fail(f"issue_loop did not finish within {REPORT_DEADLINE_SECONDS}s")
-        rc = self.proc.wait(timeout=EXIT_DEADLINE_SECONDS)
-        self.close()
-        assert rc == 0, f"issue_loop exited {rc}\nstderr: {self.stderr()}"
-
-    def close(self):
-        self.proc.stdout.close()
-        self._stderr.close()
-
-
-@pytest.fixture
-def loops():
-    """Every issue_loop a test starts is killed at the end, whatever happened."""
-    started = []
-    yield started
-    for loop in started:
-        loop.terminate()
-        if not loop.proc.stdout.closed:
-            loop.close()
+def issue_loop(t: Tether, count, prefix):
+    return issuelib.IssueLoop(
+        ISSUE_LOOP, ["--data", str(t.data), "--tenant", TENANT, "--count", str(count),
+                 "--passphrase-file", str(t.passfile), "--prefix", prefix],
+        t.root / f"{ISSUE_LOOP.name}-{prefix}.stderr", REPORT_DEADLINE_SECONDS)
 
 
 def serial_int(text):
@@ -197,7 +112,7 @@ def test_kill_9_during_issuance_leaves_the_store_consistent(tmp_path, loops, kil
     t = Tether(tmp_path)
     t.tenant(TENANT)
 
-    loop = IssueLoop(t, TOTAL, "crash")
+    loop = issue_loop(t, TOTAL, "crash")
     loops.append(loop)
     loop.wait_for_reports(kill_after)
     loop.kill()
@@ -224,7 +139,7 @@ def test_kill_9_during_issuance_leaves_the_store_consistent(tmp_path, loops, kil
     # Issuing more works, through the CLI and through the library, including the connector the
     # kill may have interrupted (its id is free unless it was committed).
     t.connector(TENANT, "after-crash", tmp_path / "after-crash", "--key-type", "ecdsa-p256")
-    more = IssueLoop(t, 3, "more")
+    more = issue_loop(t, 3, "more")
     loops.append(more)
     more.run_to_end()
     assert len(more.serials) == 3

@@ -15,16 +15,14 @@ the store with Python's sqlite3 and with tether:
   - `tether connector list --json` reads the store, and issuing more works.
 """
 import json
-import os
 import pathlib
-import select
 import signal
 import sqlite3
-import subprocess
-import time
 
 import pytest
 
+import issuelib
+from issuelib import loops  # noqa: F401 (a fixture)
 from tetherlib import TOOLS_DIR, Tether
 
 QUEUE_ISSUE_LOOP = pathlib.Path(TOOLS_DIR) / "queue_issue_loop"
@@ -34,98 +32,13 @@ TENANT = "acme"
 CLI_CONNECTOR = "after-crash"  # made with `tether connector create` (a generated key)
 # Generous: with sanitizers on a loaded 2-core machine an issuance costs a few ms of CPU.
 REPORT_DEADLINE_SECONDS = 120
-EXIT_DEADLINE_SECONDS = 30
 
 
-class QueueIssueLoop:
-    """A running queue_issue_loop whose stdout we read line by line with a deadline."""
-
-    def __init__(self, t: Tether, count, prefix):
-        assert QUEUE_ISSUE_LOOP.exists(), \
-            f"{QUEUE_ISSUE_LOOP} was not built (tests/tools/queue_issue_loop.cc)"
-        self.stderr_path = t.root / f"queue_issue_loop-{prefix}.stderr"
-        self._stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(
-            [str(QUEUE_ISSUE_LOOP), "--data", str(t.data), "--tenant", TENANT,
-             "--count", str(count), "--threads", str(CLIENTS),
-             "--passphrase-file", str(t.passfile), "--prefix", prefix],
-            stdout=subprocess.PIPE, stderr=self._stderr)
-        self._buf = b""
-        self.serials = []
-
-    def stderr(self):
-        self._stderr.flush()
-        return self.stderr_path.read_text(errors="replace")
-
-    def _read_some(self, timeout):
-        """Reads what is available within timeout; returns False at end of stream."""
-        ready, _, _ = select.select([self.proc.stdout], [], [], max(timeout, 0))
-        if not ready:
-            return True
-        chunk = os.read(self.proc.stdout.fileno(), 65536)
-        if not chunk:
-            return False
-        self._buf += chunk
-        *lines, self._buf = self._buf.split(b"\n")
-        for line in lines:
-            word, _, serial = line.decode().partition(" ")
-            assert word == "issued" and serial, f"unexpected queue_issue_loop output {line!r}"
-            self.serials.append(serial)
-        return True
-
-    def wait_for_reports(self, n):
-        deadline = time.monotonic() + REPORT_DEADLINE_SECONDS
-        while len(self.serials) < n:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.terminate()
-                pytest.fail(f"queue_issue_loop reported {len(self.serials)} of {n} issuances "
-                            f"within {REPORT_DEADLINE_SECONDS}s\nstderr: {self.stderr()}")
-            if not self._read_some(min(left, 1.0)):
-                self.proc.wait(timeout=EXIT_DEADLINE_SECONDS)
-                pytest.fail(f"queue_issue_loop ended (exit {self.proc.returncode}) after "
-                            f"reporting {len(self.serials)} of {n}\nstderr: {self.stderr()}")
-
-    def kill(self):
-        """SIGKILL, then collect every line it had already written (those are committed)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=EXIT_DEADLINE_SECONDS)
-        deadline = time.monotonic() + EXIT_DEADLINE_SECONDS
-        while self._read_some(deadline - time.monotonic()):
-            assert time.monotonic() < deadline, "stdout did not close after the process died"
-        assert self._buf == b"", f"partial line {self._buf!r}: lines are written whole"
-        self.close()
-
-    def run_to_end(self):
-        deadline = time.monotonic() + REPORT_DEADLINE_SECONDS
-        while self._read_some(deadline - time.monotonic()):
-            if time.monotonic() >= deadline:
-                self.terminate()
-                pytest.fail(f"queue_issue_loop did not finish within {REPORT_DEADLINE_SECONDS}s")
-        rc = self.proc.wait(timeout=EXIT_DEADLINE_SECONDS)
-        self.close()
-        assert rc == 0, f"queue_issue_loop exited {rc}\nstderr: {self.stderr()}"
-
-    def terminate(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=EXIT_DEADLINE_SECONDS)
-
-    def close(self):
-        if not self.proc.stdout.closed:
-            self.proc.stdout.close()
-        self._stderr.close()
-
-
-@pytest.fixture
-def loops():
-    """Every loop a test starts is killed at the end, whatever happened."""
-    started = []
-    yield started
-    for loop in started:
-        loop.terminate()
-        loop.close()
+def queue_issue_loop(t: Tether, count, prefix):
+    return issuelib.IssueLoop(
+        QUEUE_ISSUE_LOOP, ["--data", str(t.data), "--tenant", TENANT, "--count", str(count), "--threads", str(CLIENTS),
+                 "--passphrase-file", str(t.passfile), "--prefix", prefix],
+        t.root / f"{QUEUE_ISSUE_LOOP.name}-{prefix}.stderr", REPORT_DEADLINE_SECONDS)
 
 
 def check_store(t: Tether):
@@ -169,7 +82,7 @@ def test_kill_9_during_queued_issuance_loses_no_answered_certificate(tmp_path, l
     t = Tether(tmp_path)
     t.tenant(TENANT)
 
-    loop = QueueIssueLoop(t, TOTAL, "crash")
+    loop = queue_issue_loop(t, TOTAL, "crash")
     loops.append(loop)
     loop.wait_for_reports(kill_after)
     loop.kill()
@@ -193,7 +106,7 @@ def test_kill_9_during_queued_issuance_loses_no_answered_certificate(tmp_path, l
 
     # Issuing more works, through the CLI and through the queue, on the recovered store.
     t.connector(TENANT, CLI_CONNECTOR, tmp_path / CLI_CONNECTOR, "--key-type", "ecdsa-p256")
-    more = QueueIssueLoop(t, CLIENTS * 2, "more")
+    more = queue_issue_loop(t, CLIENTS * 2, "more")
     loops.append(more)
     more.run_to_end()
     assert len(more.serials) == CLIENTS * 2
