@@ -51,16 +51,8 @@ std::string read_passphrase(const GlobalOptions& options) {
   return {};
 }
 
-pki::CertificateAuthority::KeyStoreAt file_key_store(std::string passphrase_text) {
-  // Shared by every key store the CA opens, and wiped when the last one is gone.
-  struct Secret {
-    std::string text;
-    ~Secret() { OPENSSL_cleanse(text.data(), text.size()); }
-  };
-  auto passphrase = std::make_shared<Secret>(Secret{std::move(passphrase_text)});
-  return [passphrase](const std::string& ca_dir) -> std::unique_ptr<pki::KeyStore> {
-    return std::make_unique<pki::FileKeyStore>(ca_dir, passphrase->text);
-  };
+pki::CertificateAuthority::KeyStoreAt file_key_store(std::string passphrase) {
+  return pki::file_key_stores(std::move(passphrase));
 }
 
 pki::CertificateAuthority open_ca(const GlobalOptions& options, store::Store& store,

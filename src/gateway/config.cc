@@ -11,6 +11,7 @@
 #include "common/dns_name.h"
 #include "common/duration.h"
 #include "common/quote.h"
+#include "gateway/embedded_config.h"
 #include "verify/identity.h"
 
 namespace tether::gateway {
@@ -670,10 +671,9 @@ Result<Config> Reader::config(const toml::table& root) const {
 
 }  // namespace
 
-Result<Config> parse_config(std::string_view toml_text, std::string_view source_name) {
-  toml::table root;
+Result<toml::table> parse_toml(std::string_view toml_text, std::string_view source_name) {
   try {
-    root = toml::parse(toml_text, source_name);
+    return toml::parse(toml_text, source_name);
   } catch (const toml::parse_error& e) {
     const auto& begin = e.source().begin;
     return make_error(Errc::parse_error, std::string(source_name) + ":" +
@@ -681,21 +681,15 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
                                              std::to_string(begin.column) +
                                              ": not valid TOML: " + std::string(e.description()));
   }
+}
+
+Result<Config> parse_config(std::string_view toml_text, std::string_view source_name) {
+  TETHER_ASSIGN_OR_RETURN(toml::table root, parse_toml(toml_text, source_name));
   return Reader(source_name).config(root);
 }
 
-Result<Config> parse_embedded_config(std::string_view toml_text, std::string_view source_name,
-                                     const EmbeddedDefaults& defaults) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& e) {
-    const auto& begin = e.source().begin;
-    return make_error(Errc::parse_error, std::string(source_name) + ":" +
-                                             std::to_string(begin.line) + ":" +
-                                             std::to_string(begin.column) +
-                                             ": not valid TOML: " + std::string(e.description()));
-  }
+Result<Config> embedded_config(const toml::table& root, std::string_view source_name,
+                               const EmbeddedDefaults& defaults) {
   return Reader(source_name, &defaults).config(root);
 }
 

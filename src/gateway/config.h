@@ -98,20 +98,6 @@ struct Config {
 // is built. Errc::parse_error for TOML syntax, Errc::invalid_argument for everything else.
 Result<Config> parse_config(std::string_view toml, std::string_view source_name);
 
-// What an owner that embeds the gateway (tether server) provides itself, so its config file may
-// leave it out: the listener's certificate, key and trust anchors (the owner's own), the store
-// (the owner's; a store.path in the file is refused), routes when the file has none, and
-// top-level tables of its own settings that this parser skips.
-struct EmbeddedDefaults {
-  std::string server_cert;
-  std::string server_key;
-  std::vector<std::string> trust;
-  std::string store_path;
-  uint16_t listener_port = 0;
-  std::vector<Route> default_routes;
-  std::vector<std::string> owner_tables;
-};
-Result<Config> parse_embedded_config(std::string_view toml, std::string_view source_name,
-                                     const EmbeddedDefaults& defaults);
+// An owner that embeds the gateway reads its config with embedded_config.h.
 
 }  // namespace tether::gateway

@@ -75,4 +75,16 @@ Status FileKeyStore::remove(std::string_view label) {
   return ok_status();
 }
 
+std::function<std::unique_ptr<KeyStore>(const std::string& ca_dir)> file_key_stores(
+    std::string passphrase_text) {
+  struct Secret {
+    std::string text;
+    ~Secret() { OPENSSL_cleanse(text.data(), text.size()); }
+  };
+  auto passphrase = std::make_shared<Secret>(Secret{std::move(passphrase_text)});
+  return [passphrase](const std::string& ca_dir) -> std::unique_ptr<KeyStore> {
+    return std::make_unique<FileKeyStore>(ca_dir, passphrase->text);
+  };
+}
+
 }  // namespace tether::pki

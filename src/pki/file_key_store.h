@@ -2,6 +2,8 @@
 // for throwaway setups only, unencrypted when the passphrase is empty).
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "pki/key_store.h"
@@ -27,5 +29,10 @@ class FileKeyStore final : public KeyStore {
   std::string dir_;
   std::string passphrase_;
 };
+
+// Opens a FileKeyStore for a CA directory (CertificateAuthority::KeyStoreAt's shape), every one
+// with `passphrase`, which is kept once for all of them and wiped when the last is gone.
+std::function<std::unique_ptr<KeyStore>(const std::string& ca_dir)> file_key_stores(
+    std::string passphrase);
 
 }  // namespace tether::pki

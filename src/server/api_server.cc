@@ -127,11 +127,13 @@ asio::awaitable<void> ApiServer::serve(net::tcp::socket socket) {
                                               "the request body is larger than " +
                                                   std::to_string(config_.max_body_bytes) +
                                                   " bytes, the most this API takes"));
+      add_security_headers(res);
       keep_alive = false;
     } else if (ec == http::error::header_limit) {
       res = problem_response(make_error(
           Errc::headers_too_large,
           "the request headers are larger than " + std::to_string(kMaxHeaderBytes) + " bytes"));
+      add_security_headers(res);
       keep_alive = false;
     } else if (ec) {
       co_return;
@@ -146,7 +148,6 @@ asio::awaitable<void> ApiServer::serve(net::tcp::socket socket) {
       }
     }
     if (res.body().size() > 0 || res[http::field::content_length].empty()) res.prepare_payload();
-    add_security_headers(res);
     res.keep_alive(keep_alive);
     co_await http::async_write(stream, res, ec_token(ec));
     if (ec || !keep_alive) break;

@@ -53,13 +53,6 @@ Result<std::string> passphrase_for(const ServerStart& start, const ServerPaths& 
   return made;
 }
 
-pki::CertificateAuthority::KeyStoreAt keys_with(std::string passphrase) {
-  auto shared = std::make_shared<std::string>(std::move(passphrase));
-  return [shared](const std::string& dir) -> std::unique_ptr<pki::KeyStore> {
-    return std::make_unique<pki::FileKeyStore>(dir, *shared);
-  };
-}
-
 // The operator's client certificate (admin/operator), made once: the credential the printed
 // curl commands use, and what automation on this host can start from.
 Status ensure_operator_certificate(store::Store& store, pki::CertificateAuthority& ca,
@@ -83,6 +76,20 @@ Status ensure_operator_certificate(store::Store& store, pki::CertificateAuthorit
 
 }  // namespace
 
+// The API listener's TLS: the server certificate, and client certificates (optional) from the
+// Connector CA under the root.
+tls::ServerConfig Server::api_tls_config() const {
+  tls::ServerConfig tls;
+  tls.cert_chain_path = paths_.server_chain;
+  tls.key_path = paths_.server_key;
+  auto ca_paths = pki::CaPaths::in(paths_.data_dir);
+  tls.trust_anchor_paths = {ca_paths.root_cert};
+  tls.intermediate_paths = {ca_paths.connector_ca_cert};
+  tls.trust_domain = ca_->trust_domain();
+  tls.require_client_certificate = false;
+  return tls;
+}
+
 Result<std::unique_ptr<Server>> Server::create(ServerStart start) {
   std::unique_ptr<Server> s(new Server());
   s->paths_ = ServerPaths::in(start.data_dir);
@@ -92,17 +99,18 @@ Result<std::unique_ptr<Server>> Server::create(ServerStart start) {
   bool first_start = !pki::ca_exists(start.data_dir);
   TETHER_ASSIGN_OR_RETURN(std::string passphrase, passphrase_for(start, s->paths_, first_start));
   TETHER_ASSIGN_OR_RETURN(s->store_, store::open(s->paths_.store, {.create = first_start}));
+  auto keys_at = pki::file_key_stores(std::move(passphrase));
   if (first_start) {
-    TETHER_ASSIGN_OR_RETURN(auto made, pki::CertificateAuthority::initialize(
-                                           start.data_dir, *s->store_, keys_with(passphrase),
-                                           pki::CaInitOptions{}, {"server", now}));
-    (void)made;
+    TETHER_ASSIGN_OR_RETURN(
+        auto made, pki::CertificateAuthority::initialize(start.data_dir, *s->store_, keys_at,
+                                                         pki::CaInitOptions{}, {"server", now}));
+    s->ca_.emplace(std::move(made));
+  } else {
+    TETHER_ASSIGN_OR_RETURN(auto opened, pki::CertificateAuthority::open(
+                                             start.data_dir, *s->store_,
+                                             keys_at(pki::CaPaths::in(start.data_dir).dir)));
+    s->ca_.emplace(std::move(opened));
   }
-  auto keys = keys_with(passphrase)(pki::CaPaths::in(start.data_dir).dir);
-  OPENSSL_cleanse(passphrase.data(), passphrase.size());
-  TETHER_ASSIGN_OR_RETURN(
-      auto ca, pki::CertificateAuthority::open(start.data_dir, *s->store_, std::move(keys)));
-  s->ca_.emplace(std::move(ca));
   // Both issuers now, on this thread: handlers on the API's threads only read them.
   TETHER_ASSIGN_OR_RETURN(s->connector_issuer_,
                           s->ca_->issuer(pki::IssuerRole::connector_ca, {"server", now}));
@@ -169,15 +177,7 @@ Result<ServerReady> Server::start() {
   router.add(api::audit_routes(*services_));
   router.add(api::renew_routes(*services_));
   api_ = std::make_unique<ApiServer>(api_io_, std::move(router), *auth_, *stores_);
-  tls::ServerConfig tls;
-  tls.cert_chain_path = paths_.server_chain;
-  tls.key_path = paths_.server_key;
-  auto ca_paths = pki::CaPaths::in(paths_.data_dir);
-  tls.trust_anchor_paths = {ca_paths.root_cert};
-  tls.intermediate_paths = {ca_paths.connector_ca_cert};
-  tls.trust_domain = ca_->trust_domain();
-  tls.require_client_certificate = false;
-  TETHER_ASSIGN_OR_RETURN(auto context, tls::ServerContext::create(tls));
+  TETHER_ASSIGN_OR_RETURN(auto context, tls::ServerContext::create(api_tls_config()));
   TETHER_ASSIGN_OR_RETURN(ready.api_port, api_->listen(config_.api, std::move(context)));
   for (int i = 0; i < config_.api_threads; ++i) {
     api_threads_.emplace_back([this] {
@@ -208,15 +208,12 @@ void Server::schedule_housekeeping() {
         obs::log_event("server_certificate_renewal_failed", {{"error", renewed.error().message}});
       } else if (*renewed) {
         // Hot swap: new connections get the new certificate, open ones keep theirs.
-        tls::ServerConfig tls;
-        tls.cert_chain_path = paths_.server_chain;
-        tls.key_path = paths_.server_key;
-        auto ca_paths = pki::CaPaths::in(paths_.data_dir);
-        tls.trust_anchor_paths = {ca_paths.root_cert};
-        tls.intermediate_paths = {ca_paths.connector_ca_cert};
-        tls.trust_domain = ca_->trust_domain();
-        tls.require_client_certificate = false;
-        if (auto context = tls::ServerContext::create(tls)) api_->replace_tls(*context);
+        auto context = tls::ServerContext::create(api_tls_config());
+        if (context) {
+          api_->replace_tls(*context);
+        } else {
+          obs::log_event("server_certificate_renewal_failed", {{"error", context.error().message}});
+        }
         (void)gateway_->reload(gateway_->running_config(), "server_certificate_renewed");
         obs::log_event("server_certificate_renewed", {});
       }

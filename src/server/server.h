@@ -58,6 +58,7 @@ class Server {
  private:
   Server() = default;
   void schedule_housekeeping();
+  tls::ServerConfig api_tls_config() const;
 
   ServerPaths paths_;
   ServerConfig config_;

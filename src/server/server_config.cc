@@ -1,8 +1,7 @@
 #include "server/server_config.h"
 
-#include <toml++/toml.h>
-
 #include "common/fs.h"
+#include "gateway/embedded_config.h"
 #include "pki/ca_files.h"
 
 namespace tether::server {
@@ -118,14 +117,7 @@ Result<ServerConfig> parse_server_config(std::string_view text, std::string_view
                                          const ServerPaths& paths) {
   ServerConfig out;
   out.api.port = kDefaultApiPort;
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    return make_error(Errc::parse_error, std::string(source) + ":" +
-                                             std::to_string(e.source().begin.line) +
-                                             ": not valid TOML: " + std::string(e.description()));
-  }
+  TETHER_ASSIGN_OR_RETURN(toml::table root, gateway::parse_toml(text, source));
   if (const toml::node* api = root.get("api")) {
     if (!api->is_table()) return at(source, api, "api", "must be a table: write [api]");
     TETHER_TRY(read_api(*api->as_table(), source, out));
@@ -142,7 +134,7 @@ Result<ServerConfig> parse_server_config(std::string_view text, std::string_view
   defaults.listener_port = kDefaultGatewayPort;
   defaults.default_routes = {whoami_route()};
   defaults.owner_tables = {"api", "server"};
-  TETHER_ASSIGN_OR_RETURN(out.gateway, gateway::parse_embedded_config(text, source, defaults));
+  TETHER_ASSIGN_OR_RETURN(out.gateway, gateway::embedded_config(root, source, defaults));
   return out;
 }
 

@@ -47,7 +47,8 @@ json::object certificate_view(const store::CertificateRecord& c, int64_t now) {
 }
 
 json::object connector_view(const store::ConnectorRecord& connector,
-                            const std::vector<store::CertificateRecord>& certificates, int64_t now,
+                            const std::vector<store::CertificateRecord>& certificates,
+                            const store::CertificateRecord* current, int64_t now,
                             int connected_now) {
   json::array certs;
   const store::CertificateRecord* seen = nullptr;
@@ -57,7 +58,6 @@ json::object connector_view(const store::ConnectorRecord& connector,
       seen = &c;
     }
   }
-  const store::CertificateRecord* current = pki::certificate_to_replace(certificates);
   json::object o{
       {"tenant", connector.tenant_id},
       {"id", connector.id},
